@@ -1,0 +1,66 @@
+# The two commands that matter: `make run` and `make test`. Both bootstrap a fresh
+# Debian machine (system packages, .venv, translations) before doing their job.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SHARED_SCREENS := $(abspath ../shared/qt/screens.json)
+SCREENS := $(if $(wildcard $(SHARED_SCREENS)),$(SHARED_SCREENS),$(abspath tests/qt/screens.json))
+
+# Debian packages: Qt's xcb/offscreen needs, PDF tools for tests, the CJK font source, QR decoder.
+APT_PACKAGES := libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxkbcommon0 \
+	libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 poppler-utils fonts-droid-fallback zbar-tools
+
+.PHONY: run test lint typecheck pytest bootstrap system-deps catalogs clean bench
+
+bootstrap: .stamp-system .stamp-venv catalogs
+
+.stamp-system:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@touch $@
+
+.stamp-venv: pyproject.toml
+	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+catalogs: .stamp-venv
+	@for po in resources/translations/*/LC_MESSAGES/hallclient.po; do \
+	  mo=$${po%.po}.mo; \
+	  if [ ! -f "$$mo" ] || [ "$$po" -nt "$$mo" ]; then $(BIN)/pybabel compile -q -i "$$po" -o "$$mo" || exit 1; fi; \
+	done
+
+run: bootstrap
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  $(BIN)/hallclient demo; \
+	else \
+	  echo "No display found: playing the scripted counter day offscreen."; \
+	  QT_QPA_PLATFORM="offscreen:configfile=$(SCREENS)" $(BIN)/hallclient demo --headless --out demo-out && \
+	  echo "Receipts, screenshots and summary are in $$(pwd)/demo-out"; \
+	fi
+
+lint: bootstrap
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: bootstrap
+	$(BIN)/mypy
+
+# pytest's exit code 5 means "no tests collected": not a broken build.
+pytest: bootstrap
+	@QT_QPA_PLATFORM="offscreen:configfile=$(SCREENS)" $(BIN)/pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; rc=0; fi; exit $$rc
+
+test: lint typecheck pytest
+
+bench: bootstrap
+	QT_QPA_PLATFORM="offscreen:configfile=$(SCREENS)" $(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .stamp-* demo-out .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,52 @@
+"""gettext for the whole product: core, ui and printing share one catalog.
+
+``_`` translates with the active language; ``set_language`` switches it. The
+citizen screen may show another language than the clerk window, so
+``translator(lang)`` gives a function bound to one language.
+"""
+
+from __future__ import annotations
+
+import gettext
+from collections.abc import Callable
+from functools import lru_cache
+
+from hallclient.resources import resource_path
+
+DOMAIN = "hallclient"
+LANGUAGES = ("zh_CN", "en")
+DEFAULT_LANGUAGE = "zh_CN"
+
+_active = DEFAULT_LANGUAGE
+
+
+@lru_cache(maxsize=8)
+def _catalog(lang: str) -> gettext.NullTranslations:
+    return gettext.translation(
+        DOMAIN, localedir=str(resource_path("translations")), languages=[lang], fallback=True
+    )
+
+
+def set_language(lang: str) -> None:
+    global _active
+    if lang not in LANGUAGES:
+        raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGUAGES)}")
+    _active = lang
+
+
+def language() -> str:
+    return _active
+
+
+def _(message: str) -> str:
+    return _catalog(_active).gettext(message)
+
+
+def translator(lang: str) -> Callable[[str], str]:
+    """A gettext function fixed to ``lang`` whatever the active language is."""
+    return _catalog(lang).gettext
+
+
+def N_(message: str) -> str:
+    """Mark a string for extraction without translating it yet."""
+    return message

@@ -1,0 +1,305 @@
+"""The wire contract between the counter client and the platform server.
+
+Both sides import these pydantic models, so a field renamed here is renamed for
+both (and the committed OpenAPI document shows the change). Everything lives
+under ``/api/v1``. Errors are always :class:`ErrorBody` with a 4xx/5xx status.
+
+This module must stay light: pydantic and the standard library only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+API_PREFIX = "/api/v1"
+WIRE_VERSION = "1"
+
+
+class WireModel(BaseModel):
+    """Unknown fields are refused: a typo in a payload is an error, not silence."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+# -- errors -------------------------------------------------------------------
+
+
+class ErrorBody(WireModel):
+    error: str = Field(description="Stable machine-readable code, e.g. 'bad_credentials'")
+    message: str = Field(description="Human-readable explanation")
+    field: str | None = Field(default=None, description="The offending field, when one is to blame")
+
+
+# -- auth ---------------------------------------------------------------------
+
+
+class LoginRequest(WireModel):
+    hall_code: str = Field(min_length=1, max_length=32)
+    window_no: int = Field(ge=1, le=999)
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+    device_id: str = Field(min_length=1, max_length=64)
+
+
+class ClerkInfo(WireModel):
+    id: int
+    name: str
+    staff_no: str
+    photo_url: str | None = None
+    role: str = "clerk"
+
+
+class LoginResponse(WireModel):
+    token: str
+    expires_at: dt.datetime
+    clerk: ClerkInfo
+    hall_name: str
+
+
+# -- catalog ------------------------------------------------------------------
+
+
+class Material(WireModel):
+    code: str
+    name: str
+    original_required: bool = True
+    copies: int = Field(default=1, ge=0)
+
+
+class ServiceItem(WireModel):
+    code: str = Field(description="Unified item code (实施编码)")
+    version: int = Field(ge=1)
+    name: str
+    department: str
+    legal_days: int = Field(ge=0, description="Statutory time limit in working days")
+    promised_days: int = Field(ge=0, description="Promised completion in working days (承诺时限)")
+    instant: bool = Field(default=False, description="即办件: decided on the spot")
+    materials: list[Material]
+    fee: str = Field(default="不收费")
+
+
+class CatalogResponse(WireModel):
+    items: list[ServiceItem]
+
+
+# -- bookings and pre-reviews ---------------------------------------------------
+
+
+class PreReviewResult(StrEnum):
+    PASSED = "passed"
+    NEEDS_CORRECTION = "needs_correction"
+    REJECTED = "rejected"
+    NONE = "none"
+
+
+class MaterialStatus(StrEnum):
+    OK = "ok"
+    MISSING = "missing"
+    WRONG = "wrong"
+    NOT_REVIEWED = "not_reviewed"
+
+
+class MaterialReview(WireModel):
+    material_code: str
+    status: MaterialStatus
+    note: str = ""
+
+
+class PreReview(WireModel):
+    result: PreReviewResult
+    reviewer_notes: str = ""
+    reviewed_at: dt.datetime | None = None
+    materials: list[MaterialReview] = Field(default_factory=list)
+
+
+class Applicant(WireModel):
+    name: str
+    id_number: str
+    phone: str
+
+
+class BookingStatus(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+    SERVED = "served"
+
+
+class Booking(WireModel):
+    code: str = Field(description="Booking code printed on the booking slip")
+    hall_code: str
+    date: dt.date
+    slot: str = Field(description="Time slot, 'HH:MM-HH:MM'")
+    item_code: str
+    applicant: Applicant
+    pre_review: PreReview
+    status: BookingStatus = BookingStatus.BOOKED
+
+
+class BookingsResponse(WireModel):
+    bookings: list[Booking]
+
+
+# -- queue --------------------------------------------------------------------
+
+
+class TicketState(StrEnum):
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    PARKED = "parked"
+    NO_SHOW = "no_show"
+    TRANSFERRED = "transferred"
+    DONE = "done"
+
+
+class Ticket(WireModel):
+    ticket_no: str
+    hall_code: str
+    date: dt.date
+    booking_code: str | None = None
+    item_code: str | None = None
+    state: TicketState
+    window_no: int | None = None
+    issued_at: dt.datetime
+    called_at: dt.datetime | None = None
+
+
+class CallNextRequest(WireModel):
+    window_no: int = Field(ge=1, le=999)
+
+
+class CallNextResponse(WireModel):
+    ticket: Ticket | None = Field(description="None when nobody is waiting")
+
+
+class WalkInRequest(WireModel):
+    item_code: str | None = None
+
+
+# -- sync ---------------------------------------------------------------------
+
+
+class OpKind(StrEnum):
+    TICKET_STATE = "ticket_state"
+    CASE_DECIDED = "case_decided"
+    RATING_GIVEN = "rating_given"
+    DOCUMENT_PRINTED = "document_printed"
+
+
+class Decision(StrEnum):
+    ACCEPT = "accept"  # 受理
+    CORRECT = "correct"  # 补正
+    REJECT = "reject"  # 不予受理
+    COMPLETE = "complete"  # 办结 (即办件)
+
+
+class CheckedMaterial(WireModel):
+    code: str
+    name: str
+    status: str = Field(description="original_seen | copy_taken | missing | wrong")
+
+
+class CaseDecidedPayload(WireModel):
+    case_no: str
+    ticket_no: str | None
+    booking_code: str | None
+    item_code: str
+    item_version: int
+    decision: Decision
+    window_no: int
+    clerk_id: int
+    decided_at: dt.datetime
+    promised_date: dt.date | None
+    materials: list[CheckedMaterial]
+    applicant: Applicant
+    notes: str = ""
+
+
+class RatingLevel(StrEnum):
+    """The national 好差评 five-level scale, plus the explicit absence of a rating."""
+
+    VERY_SATISFIED = "very_satisfied"  # 非常满意
+    SATISFIED = "satisfied"  # 满意
+    BASIC = "basically_satisfied"  # 基本满意
+    DISSATISFIED = "dissatisfied"  # 不满意
+    VERY_DISSATISFIED = "very_dissatisfied"  # 非常不满意
+    NOT_RATED = "not_rated"  # 未评价
+
+
+class RatingPayload(WireModel):
+    case_no: str
+    window_no: int
+    level: RatingLevel
+    reasons: list[str] = Field(default_factory=list)
+    comment: str = ""
+    decided_at: dt.datetime
+    rated_at: dt.datetime
+
+
+class TicketStatePayload(WireModel):
+    ticket_no: str
+    state: TicketState
+    window_no: int
+    at: dt.datetime
+
+
+class Op(WireModel):
+    op_id: uuid.UUID
+    kind: OpKind
+    payload: dict[str, Any]
+    created_at: dt.datetime
+
+
+class PushRequest(WireModel):
+    device_id: str = Field(min_length=1, max_length=64)
+    ops: list[Op] = Field(max_length=500)
+
+
+class OpStatus(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+    CONFLICT = "conflict"
+    REJECTED = "rejected"
+
+
+class OpResult(WireModel):
+    op_id: uuid.UUID
+    status: OpStatus
+    detail: str = ""
+
+
+class PushResponse(WireModel):
+    results: list[OpResult]
+
+
+class ChangeEntity(StrEnum):
+    BOOKING = "booking"
+    CATALOG_ITEM = "catalog_item"
+    TICKET = "ticket"
+
+
+class Change(WireModel):
+    seq: int
+    entity: ChangeEntity
+    key: str
+    data: dict[str, Any]
+
+
+class PullResponse(WireModel):
+    changes: list[Change]
+    next_cursor: int = Field(description="Pass back as ?cursor= to get what came after")
+    has_more: bool
+
+
+# -- misc ---------------------------------------------------------------------
+
+
+class HealthResponse(WireModel):
+    status: str
+    version: str
+    time: dt.datetime
