@@ -1,5 +1,9 @@
 """gettext for the whole product: core, ui and printing share one catalog.
 
+zh_CN is the source language: msgids are the Chinese text (the legal wording of
+notices is authored in Chinese, and a missing catalog can never put English on
+a citizen's paper). The ``en`` catalog translates them.
+
 ``_`` translates with the active language; ``set_language`` switches it. The
 citizen screen may show another language than the clerk window, so
 ``translator(lang)`` gives a function bound to one language.
@@ -39,11 +43,15 @@ def language() -> str:
 
 
 def _(message: str) -> str:
+    if _active == DEFAULT_LANGUAGE:
+        return message
     return _catalog(_active).gettext(message)
 
 
 def translator(lang: str) -> Callable[[str], str]:
     """A gettext function fixed to ``lang`` whatever the active language is."""
+    if lang == DEFAULT_LANGUAGE:
+        return str
     return _catalog(lang).gettext
 
 
