@@ -57,6 +57,8 @@ class PrintingConfig:
     letterhead: str = ""
     seal_image: str = ""
     a4_printer: str = ""
+    signing_key_file: str = ""
+    layout: str = "a4"
 
 
 @dataclass(frozen=True)
@@ -137,6 +139,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(p, "counter.language", f"expected one of {', '.join(LANGUAGES)}")
     if cfg.citizen_screen.rating_timeout_s < 5:
         raise ConfigError(p, "citizen_screen.rating_timeout_s", "expected at least 5 seconds")
+    if cfg.printing.layout not in ("a4", "slip"):
+        raise ConfigError(p, "printing.layout", f"expected 'a4' or 'slip', got {cfg.printing.layout!r}")
     if cfg.sync.interval_s <= 0:
         raise ConfigError(p, "sync.interval_s", "expected a positive number of seconds")
     if not 1 <= cfg.sync.batch_size <= 500:

@@ -1,0 +1,143 @@
+"""The platform client: the only code that talks HTTP to the platform server.
+
+Plain, blocking ``requests`` calls with timeouts, meant to run on a worker
+thread. Every failure becomes a :class:`PlatformError` whose message a clerk can
+read; :class:`Unreachable` marks the failures that mean "work offline".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from hallclient import wire
+from hallclient.i18n import _
+
+if TYPE_CHECKING:
+    import requests
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class PlatformError(Exception):
+    def __init__(self, message: str, *, code: str = "error", status: int = 0, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+        self.field = field
+
+
+class Unreachable(PlatformError):
+    """The server could not be reached or did not answer in time: work offline."""
+
+
+class PlatformClient:
+    def __init__(self, base_url: str, *, timeout_s: float = 5.0, ca_bundle: str = "") -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout_s = timeout_s
+        self.token: str | None = None
+        self._verify: bool | str = ca_bundle or True
+        self._session: requests.Session | None = None
+
+    def _http(self) -> requests.Session:
+        # requests costs ~0.3 s to import: only pay it on the first call, off the GUI thread.
+        if self._session is None:
+            import requests
+
+            self._session = requests.Session()
+        return self._session
+
+    def _call(self, method: str, path: str, *, body: BaseModel | None = None, params: dict[str, Any] | None = None,
+              auth: bool = True) -> Any:
+        import requests
+
+        headers = {"Accept": "application/json"}
+        if auth and self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = body.model_dump_json().encode("utf-8")
+        url = f"{self.base_url}{wire.API_PREFIX}{path}"
+        try:
+            resp = self._http().request(
+                method, url, data=data, params=params, headers=headers, timeout=self.timeout_s, verify=self._verify
+            )
+        except requests.Timeout:
+            raise Unreachable(_("服务器在 {seconds} 秒内没有响应").format(seconds=self.timeout_s),
+                              code="timeout") from None
+        except requests.ConnectionError:
+            raise Unreachable(_("无法连接服务器 {url}").format(url=self.base_url), code="unreachable") from None
+        except requests.RequestException as exc:
+            raise Unreachable(_("与服务器通信失败：{error}").format(error=type(exc).__name__),
+                              code="network") from None
+        try:
+            payload = resp.json()
+        except (ValueError, json.JSONDecodeError):
+            payload = None
+        if resp.status_code >= 400:
+            self._raise_for(resp.status_code, payload)
+        if payload is None:
+            raise PlatformError(_("服务器返回的不是有效的 JSON（HTTP {status}）").format(status=resp.status_code),
+                                code="bad_response", status=resp.status_code)
+        return payload
+
+    @staticmethod
+    def _raise_for(status: int, payload: Any) -> None:
+        try:
+            err = wire.ErrorBody.model_validate(payload)
+            message, code, field = err.message, err.error, err.field
+        except ValidationError:
+            message, code, field = _("服务器错误（HTTP {status}）").format(status=status), "http_error", None
+        if status >= 500 or status in (502, 503, 504):
+            raise Unreachable(message, code=code, status=status, field=field)
+        raise PlatformError(message, code=code, status=status, field=field)
+
+    @staticmethod
+    def _parse(model: type[M], payload: Any) -> M:
+        try:
+            return model.model_validate(payload)
+        except ValidationError as exc:
+            raise PlatformError(
+                _("服务器的回答不符合接口约定：{detail}").format(detail=exc.errors()[0].get("msg", "")),
+                code="bad_response",
+            ) from None
+
+    # -- endpoints ------------------------------------------------------------
+
+    def health(self) -> wire.HealthResponse:
+        return self._parse(wire.HealthResponse, self._call("GET", "/health", auth=False))
+
+    def login(self, req: wire.LoginRequest) -> wire.LoginResponse:
+        resp = self._parse(wire.LoginResponse, self._call("POST", "/auth/login", body=req, auth=False))
+        self.token = resp.token
+        return resp
+
+    def logout(self) -> None:
+        if self.token:
+            self._call("POST", "/auth/logout")
+            self.token = None
+
+    def catalog(self) -> wire.CatalogResponse:
+        return self._parse(wire.CatalogResponse, self._call("GET", "/catalog"))
+
+    def bookings(self, day: dt.date) -> wire.BookingsResponse:
+        return self._parse(wire.BookingsResponse, self._call("GET", "/bookings", params={"date": day.isoformat()}))
+
+    def call_next(self, window_no: int) -> wire.CallNextResponse:
+        body = wire.CallNextRequest(window_no=window_no)
+        return self._parse(wire.CallNextResponse, self._call("POST", "/queue/call-next", body=body))
+
+    def walk_in(self, item_code: str | None) -> wire.Ticket:
+        return self._parse(wire.Ticket, self._call("POST", "/queue/walk-in", body=wire.WalkInRequest(item_code=item_code)))
+
+    def push(self, req: wire.PushRequest) -> wire.PushResponse:
+        return self._parse(wire.PushResponse, self._call("POST", "/sync/push", body=req))
+
+    def pull(self, cursor: int, limit: int = 500) -> wire.PullResponse:
+        return self._parse(wire.PullResponse,
+                           self._call("GET", "/sync/pull", params={"cursor": cursor, "limit": limit}))

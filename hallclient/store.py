@@ -1,0 +1,324 @@
+"""The local store: every clerk action is one transaction with its outbox op.
+
+Callers get wire/domain objects back, never ORM rows, and personal data is
+decrypted only on the way out. Methods are meant to be called from one worker
+thread (the ui's database runner), but the store is safe from any thread.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from hallclient import wire
+from hallclient.crypto import FieldCipher
+from hallclient.localdb import (
+    BookingRow,
+    CaseRow,
+    CaseSequenceRow,
+    CatalogItemRow,
+    DocumentRow,
+    OutboxRow,
+    RatingRow,
+    SyncStateRow,
+    TicketRow,
+    open_engine,
+)
+
+
+class AlreadyRated(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class PendingOp:
+    row_id: int
+    op: wire.Op
+
+
+@dataclass(frozen=True)
+class ConflictView:
+    op_id: str
+    kind: str
+    detail: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class CaseView:
+    case_no: str
+    ticket_no: str | None
+    booking_code: str | None
+    item_code: str
+    decision: wire.Decision
+    decided_at: dt.datetime
+    promised_date: dt.date | None
+    applicant: wire.Applicant
+
+
+def format_case_no(hall_code: str, day: dt.date, window_no: int, seq: int) -> str:
+    return f"{hall_code}-{day:%Y%m%d}-{window_no:02d}-{seq:04d}"
+
+
+class Store:
+    def __init__(self, path: Path, cipher: FieldCipher) -> None:
+        self.path = path
+        self._cipher = cipher
+        self._engine = open_engine(path)
+        self._session = sessionmaker(self._engine, expire_on_commit=False)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    # -- helpers --------------------------------------------------------------
+
+    def _enc_json(self, data: Any) -> bytes:
+        return self._cipher.encrypt(json.dumps(data, ensure_ascii=False, default=str))
+
+    def _applicant(self, blob: bytes) -> wire.Applicant:
+        return wire.Applicant.model_validate_json(self._cipher.decrypt(blob))
+
+    def _add_op(self, s: Session, kind: wire.OpKind, payload: dict[str, Any], now: dt.datetime) -> str:
+        op_id = str(uuid.uuid4())
+        s.add(OutboxRow(op_id=op_id, kind=kind.value, payload_enc=self._enc_json(payload), created_at=now))
+        return op_id
+
+    # -- sync state -----------------------------------------------------------
+
+    def get_state(self, key: str, default: str = "") -> str:
+        with self._session() as s:
+            row = s.get(SyncStateRow, key)
+            return row.value if row else default
+
+    def set_state(self, key: str, value: str) -> None:
+        with self._session.begin() as s:
+            s.merge(SyncStateRow(key=key, value=value))
+
+    # -- catalog and bookings (the server wins) --------------------------------
+
+    def upsert_catalog(self, items: Sequence[wire.ServiceItem]) -> None:
+        with self._session.begin() as s:
+            for item in items:
+                s.merge(CatalogItemRow(code=item.code, version=item.version, name=item.name,
+                                       body=item.model_dump_json()))
+
+    def catalog(self) -> list[wire.ServiceItem]:
+        with self._session() as s:
+            rows = s.scalars(select(CatalogItemRow).order_by(CatalogItemRow.code)).all()
+            return [wire.ServiceItem.model_validate_json(r.body) for r in rows]
+
+    def catalog_item(self, code: str) -> wire.ServiceItem | None:
+        with self._session() as s:
+            row = s.get(CatalogItemRow, code)
+            return wire.ServiceItem.model_validate_json(row.body) if row else None
+
+    def upsert_bookings(self, bookings: Sequence[wire.Booking]) -> None:
+        with self._session.begin() as s:
+            for b in bookings:
+                s.merge(BookingRow(
+                    code=b.code, date=b.date, slot=b.slot, item_code=b.item_code, status=b.status.value,
+                    applicant_enc=self._cipher.encrypt(b.applicant.model_dump_json()),
+                    id_index=self._cipher.blind_index(b.applicant.id_number),
+                    pre_review=b.pre_review.model_dump_json(),
+                ))
+
+    def _booking_from_row(self, row: BookingRow, hall_code: str) -> wire.Booking:
+        return wire.Booking(
+            code=row.code, hall_code=hall_code, date=row.date, slot=row.slot, item_code=row.item_code,
+            applicant=self._applicant(row.applicant_enc),
+            pre_review=wire.PreReview.model_validate_json(row.pre_review),
+            status=wire.BookingStatus(row.status),
+        )
+
+    def booking(self, code: str, hall_code: str) -> wire.Booking | None:
+        with self._session() as s:
+            row = s.get(BookingRow, code)
+            return self._booking_from_row(row, hall_code) if row else None
+
+    def find_bookings_by_id_number(self, id_number: str, hall_code: str) -> list[wire.Booking]:
+        with self._session() as s:
+            rows = s.scalars(select(BookingRow).where(BookingRow.id_index == self._cipher.blind_index(id_number)))
+            return [self._booking_from_row(r, hall_code) for r in rows]
+
+    # -- tickets -----------------------------------------------------------------
+
+    def upsert_ticket(self, t: wire.Ticket) -> None:
+        with self._session.begin() as s:
+            self._merge_ticket(s, t)
+
+    @staticmethod
+    def _merge_ticket(s: Session, t: wire.Ticket) -> None:
+        row = s.scalar(select(TicketRow).where(TicketRow.date == t.date, TicketRow.ticket_no == t.ticket_no))
+        if row is None:
+            row = TicketRow(date=t.date, ticket_no=t.ticket_no)
+            s.add(row)
+        row.booking_code = t.booking_code
+        row.item_code = t.item_code
+        row.state = t.state.value
+        row.window_no = t.window_no
+        row.issued_at = _naive(t.issued_at)
+        row.called_at = _naive(t.called_at) if t.called_at else None
+
+    def upsert_tickets(self, tickets: Sequence[wire.Ticket]) -> None:
+        with self._session.begin() as s:
+            for t in tickets:
+                self._merge_ticket(s, t)
+
+    def tickets(self, day: dt.date, hall_code: str) -> list[wire.Ticket]:
+        with self._session() as s:
+            rows = s.scalars(select(TicketRow).where(TicketRow.date == day).order_by(TicketRow.ticket_no)).all()
+            return [_ticket_from_row(r, hall_code) for r in rows]
+
+    def next_waiting_ticket(self, day: dt.date, hall_code: str) -> wire.Ticket | None:
+        """The offline stand-in for the server's claim: booked tickets first, then walk-ins."""
+        with self._session() as s:
+            row = s.scalar(select(TicketRow).where(TicketRow.date == day, TicketRow.state == "waiting")
+                           .order_by(TicketRow.booking_code.is_(None), TicketRow.ticket_no).limit(1))
+            return _ticket_from_row(row, hall_code) if row else None
+
+    def set_ticket_state(self, day: dt.date, ticket_no: str, state: wire.TicketState, window_no: int,
+                         now: dt.datetime) -> None:
+        """Change a ticket's state locally and queue the change for the server, in one transaction."""
+        with self._session.begin() as s:
+            values: dict[str, Any] = {"state": state.value, "window_no": window_no}
+            if state is wire.TicketState.CALLED:
+                values["called_at"] = now
+            s.execute(update(TicketRow).where(TicketRow.date == day, TicketRow.ticket_no == ticket_no)
+                      .values(**values))
+            payload = wire.TicketStatePayload(ticket_no=ticket_no, state=state, window_no=window_no,
+                                              at=_aware(now))
+            self._add_op(s, wire.OpKind.TICKET_STATE, payload.model_dump(mode="json"), now)
+
+    # -- decisions ---------------------------------------------------------------
+
+    def record_decision(self, *, hall_code: str, day: dt.date, payload_for: Any, now: dt.datetime,
+                        window_no: int, ticket_no: str | None) -> wire.CaseDecidedPayload:
+        """Allocate the case number and write the case, its ticket state and the outbox op atomically.
+
+        ``payload_for(case_no)`` builds the payload once the number is known. The
+        number is final: it is committed with the case, so a crash before the
+        commit leaves neither, and nothing was printed with it yet.
+        """
+        with self._session.begin() as s:
+            seq_row = s.get(CaseSequenceRow, (hall_code, day, window_no))
+            if seq_row is None:
+                seq_row = CaseSequenceRow(hall_code=hall_code, day=day, window_no=window_no, last_seq=0)
+                s.add(seq_row)
+            seq_row.last_seq += 1
+            case_no = format_case_no(hall_code, day, window_no, seq_row.last_seq)
+            p: wire.CaseDecidedPayload = payload_for(case_no)
+            s.add(CaseRow(
+                case_no=case_no, ticket_no=p.ticket_no, booking_code=p.booking_code, item_code=p.item_code,
+                item_version=p.item_version, decision=p.decision.value, window_no=p.window_no,
+                clerk_id=p.clerk_id, decided_at=now, promised_date=p.promised_date,
+                materials=json.dumps([m.model_dump() for m in p.materials], ensure_ascii=False),
+                applicant_enc=self._cipher.encrypt(p.applicant.model_dump_json()), notes=p.notes,
+            ))
+            if ticket_no is not None:
+                s.execute(update(TicketRow).where(TicketRow.date == day, TicketRow.ticket_no == ticket_no)
+                          .values(state=wire.TicketState.DONE.value))
+            if p.booking_code:
+                s.execute(update(BookingRow).where(BookingRow.code == p.booking_code)
+                          .values(status=wire.BookingStatus.SERVED.value))
+            self._add_op(s, wire.OpKind.CASE_DECIDED, p.model_dump(mode="json"), now)
+            return p
+
+    def case(self, case_no: str) -> CaseView | None:
+        with self._session() as s:
+            row = s.get(CaseRow, case_no)
+            if row is None:
+                return None
+            return CaseView(case_no=row.case_no, ticket_no=row.ticket_no, booking_code=row.booking_code,
+                            item_code=row.item_code, decision=wire.Decision(row.decision),
+                            decided_at=row.decided_at, promised_date=row.promised_date,
+                            applicant=self._applicant(row.applicant_enc))
+
+    def record_document(self, *, doc_id: str, case_no: str, kind: str, sha256: str, path: Path,
+                        fields: dict[str, str], signature: str, reprint_no: int, now: dt.datetime) -> None:
+        with self._session.begin() as s:
+            s.add(DocumentRow(doc_id=doc_id, case_no=case_no, kind=kind, sha256=sha256, path=str(path),
+                              fields=json.dumps(fields, ensure_ascii=False), signature=signature,
+                              reprint_no=reprint_no, created_at=now))
+            payload = wire.DocumentPrintedPayload(doc_id=doc_id, case_no=case_no, kind=kind, sha256=sha256,
+                                                  fields=fields, signature=signature, printed_at=_aware(now),
+                                                  reprint_no=reprint_no)
+            self._add_op(s, wire.OpKind.DOCUMENT_PRINTED, payload.model_dump(mode="json"), now)
+
+    def documents_of(self, case_no: str) -> list[tuple[str, str, Path]]:
+        with self._session() as s:
+            rows = s.scalars(select(DocumentRow).where(DocumentRow.case_no == case_no)
+                             .order_by(DocumentRow.created_at)).all()
+            return [(r.doc_id, r.kind, Path(r.path)) for r in rows]
+
+    # -- ratings (citizen screen only) -------------------------------------------
+
+    def record_rating(self, payload: wire.RatingPayload, now: dt.datetime) -> None:
+        with self._session.begin() as s:
+            if s.get(RatingRow, payload.case_no) is not None:
+                raise AlreadyRated(payload.case_no)
+            s.add(RatingRow(case_no=payload.case_no, level=payload.level.value,
+                            reasons=json.dumps(payload.reasons, ensure_ascii=False), comment=payload.comment,
+                            rated_at=now))
+            self._add_op(s, wire.OpKind.RATING_GIVEN, payload.model_dump(mode="json"), now)
+
+    def has_rating(self, case_no: str) -> bool:
+        with self._session() as s:
+            return s.get(RatingRow, case_no) is not None
+
+    # -- outbox ------------------------------------------------------------------
+
+    def pending_ops(self, limit: int) -> list[PendingOp]:
+        with self._session() as s:
+            rows = s.scalars(select(OutboxRow).where(OutboxRow.status == "pending").order_by(OutboxRow.id)
+                             .limit(limit)).all()
+            out = []
+            for r in rows:
+                payload = json.loads(self._cipher.decrypt(r.payload_enc))
+                out.append(PendingOp(r.id, wire.Op(op_id=uuid.UUID(r.op_id), kind=wire.OpKind(r.kind),
+                                                   payload=payload, created_at=_aware(r.created_at))))
+            return out
+
+    def pending_count(self) -> int:
+        with self._session() as s:
+            return int(s.scalar(select(func.count()).select_from(OutboxRow)
+                                .where(OutboxRow.status == "pending")) or 0)
+
+    def apply_results(self, results: Sequence[wire.OpResult], now: dt.datetime) -> None:
+        with self._session.begin() as s:
+            for r in results:
+                s.execute(update(OutboxRow).where(OutboxRow.op_id == str(r.op_id))
+                          .values(status=r.status.value, detail=r.detail, acked_at=now))
+
+    def unacknowledged_conflicts(self) -> list[ConflictView]:
+        with self._session() as s:
+            rows = s.scalars(select(OutboxRow).where(OutboxRow.status.in_(("conflict", "rejected")),
+                                                     OutboxRow.conflict_acknowledged.is_(False))
+                             .order_by(OutboxRow.id)).all()
+            return [ConflictView(r.op_id, r.kind, r.detail, r.created_at) for r in rows]
+
+    def acknowledge_conflict(self, op_id: str) -> None:
+        with self._session.begin() as s:
+            s.execute(update(OutboxRow).where(OutboxRow.op_id == op_id).values(conflict_acknowledged=True))
+
+
+def _naive(t: dt.datetime) -> dt.datetime:
+    """Local wall-clock time without tzinfo, as stored in the local file."""
+    return t.astimezone().replace(tzinfo=None) if t.tzinfo else t
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    return t if t.tzinfo else t.astimezone()
+
+
+def _ticket_from_row(r: TicketRow, hall_code: str) -> wire.Ticket:
+    return wire.Ticket(ticket_no=r.ticket_no, hall_code=hall_code, date=r.date, booking_code=r.booking_code,
+                       item_code=r.item_code, state=wire.TicketState(r.state), window_no=r.window_no,
+                       issued_at=_aware(r.issued_at), called_at=_aware(r.called_at) if r.called_at else None)

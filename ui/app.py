@@ -1,0 +1,144 @@
+"""The composition root: builds the core services and the two windows, and wires them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication
+
+from hallclient.api import PlatformClient
+from hallclient.config import Config
+from hallclient.counter import ClerkSession, Counter
+from hallclient.crypto import FieldCipher, load_or_create_key
+from hallclient.events import CaseDecided, EventBus, TicketCalled
+from hallclient.i18n import set_language
+from hallclient.resources import resource_path
+from hallclient.store import Store
+from hallclient.sync import SyncEngine, SyncWorker
+from hallclient.wire import Decision, RatingLevel
+from hallclient.workdays import WorkCalendar
+from ui.citizen.citizen_screen import CitizenScreen
+from ui.citizen.placement import citizen_screen
+from ui.clerk.login_dialog import LoginDialog
+from ui.clerk.main_window import ClerkMainWindow
+from ui.event_bridge import EventBridge
+from ui.receipts import ReceiptPrinter
+from ui.tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    """The core objects of one counter, built once and passed to whoever needs them."""
+
+    config: Config
+    store: Store
+    api: PlatformClient
+    bus: EventBus
+    counter: Counter
+    sync: SyncEngine
+    sync_worker: SyncWorker
+
+    def close(self) -> None:
+        self.sync_worker.stop()
+        self.store.close()
+
+
+def build_services(config: Config) -> Services:
+    data_dir = config.data_dir
+    data_dir.mkdir(parents=True, exist_ok=True)
+    cipher = FieldCipher(load_or_create_key(data_dir / "device.key"))
+    store = Store(data_dir / "counter.sqlite", cipher)
+    api = PlatformClient(config.server.url, timeout_s=config.server.timeout_s, ca_bundle=config.server.ca_bundle)
+    bus = EventBus()
+    sync = SyncEngine(store, api, bus, device_id=config.counter.device_id, hall_code=config.counter.hall_code,
+                      batch_size=config.sync.batch_size)
+    worker = SyncWorker(sync, interval_s=config.sync.interval_s)
+    key = ""
+    if config.printing.signing_key_file:
+        key = Path(config.printing.signing_key_file).read_text(encoding="ascii").strip()
+    counter = Counter(config, store, api, bus, WorkCalendar(), signing_key=key, on_change=worker.kick)
+    return Services(config, store, api, bus, counter, sync, worker)
+
+
+def load_stylesheet(app: QApplication) -> None:
+    app.setStyleSheet(resource_path("qss", "app.qss").read_text(encoding="utf-8"))
+
+
+class CounterApp(QObject):
+    """Owns the windows of one counter session: sign-in, then the clerk window and citizen screen."""
+
+    signed_in = Signal()
+
+    def __init__(self, services: Services) -> None:
+        super().__init__()
+        self.services = services
+        set_language(services.config.counter.language)
+        self.runner = TaskRunner(self)
+        self.bridge = EventBridge(services.bus, self)
+        self.printer = ReceiptPrinter(services.counter, self.runner, layout=services.config.printing.layout)
+        self.login = LoginDialog(services.counter, self.runner)
+        self.login.accepted.connect(self._after_login)
+        self.main_window: ClerkMainWindow | None = None
+        self.citizen: CitizenScreen | None = None
+
+    def start(self) -> None:
+        self.printer.warm_up()
+        self.login.show()
+
+    def _after_login(self) -> None:
+        session = self.login.session
+        assert session is not None
+        self.open_windows(session)
+
+    def open_windows(self, session: ClerkSession) -> None:
+        s = self.services
+        self.main_window = ClerkMainWindow(s.counter, self.runner, self.bridge, self.printer, session)
+        self.citizen = CitizenScreen(
+            hall_name=session.hall_name, window_no=s.config.counter.window_no, clerk_name=session.clerk.name,
+            staff_no=session.clerk.staff_no, rating_timeout_s=s.config.citizen_screen.rating_timeout_s,
+            rating_sink=self._record_rating)
+        self.bridge.ticket_called.connect(self._on_called)
+        self.bridge.case_decided.connect(self._on_decided)
+        self.main_window.service_started.connect(self.citizen.show_service)
+        self.place_citizen_screen()
+        self.main_window.show()
+        self.runner.run(s.counter.refresh)
+        s.sync_worker.start()
+        self.signed_in.emit()
+
+    def place_citizen_screen(self) -> None:
+        assert self.citizen is not None
+        screen = citizen_screen(self.services.config.citizen_screen.screen_name)
+        if screen is None:
+            # One screen only: a normal window the clerk can turn or move.
+            self.citizen.resize(1024, 640)
+            self.citizen.show()
+            return
+        self.citizen.setScreen(screen)
+        self.citizen.setGeometry(screen.geometry())
+        self.citizen.showFullScreen()
+
+    def _on_called(self, e: TicketCalled) -> None:
+        if self.citizen is not None:
+            self.citizen.show_called(e.ticket_no)
+
+    def _on_decided(self, e: CaseDecided) -> None:
+        if self.citizen is not None and e.decision in (Decision.ACCEPT, Decision.COMPLETE, Decision.CORRECT,
+                                                        Decision.REJECT):
+            self.citizen.start_rating(e.case_no, e.decided_at, e.item_name)
+
+    def _record_rating(self, case_no: str, level: RatingLevel, decided_at: dt.datetime) -> None:
+        counter = self.services.counter
+        self.runner.run(lambda: counter.record_rating(case_no, level, decided_at=decided_at),
+                        on_error=lambda exc: log.error("rating not stored: %s", type(exc).__name__))
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()
+        self.services.close()
+

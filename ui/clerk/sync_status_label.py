@@ -1,0 +1,26 @@
+"""The status-bar indicator: online or offline, ops waiting to sync, last sync time."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QWidget
+
+from hallclient.events import SyncStatus
+from hallclient.i18n import _
+
+
+class SyncStatusLabel(QLabel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("syncStatus")
+        self.setText(_("正在连接服务器…"))
+
+    def show_status(self, s: SyncStatus) -> None:
+        state = _("● 在线") if s.online and not s.last_error else _("● 离线")
+        color = "#15803d" if s.online and not s.last_error else "#b91c1c"
+        last = s.last_sync.strftime("%H:%M:%S") if s.last_sync else _("从未")
+        text = _("{state}　待上传 {pending} 条　上次同步 {last}").format(state=state, pending=s.pending_ops, last=last)
+        if s.conflicts:
+            text += _("　冲突 {n} 条待确认").format(n=s.conflicts)
+        self.setText(text)
+        self.setStyleSheet(f"color: {color};")
+        self.setToolTip(s.last_error or _("同步正常"))

@@ -1,0 +1,36 @@
+"""Starts the Qt application for a configured counter."""
+
+from __future__ import annotations
+
+import sys
+
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from hallclient.config import Config
+from hallclient.i18n import _
+from ui.app import CounterApp, build_services, load_stylesheet
+
+
+def make_qt_app() -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    app = QApplication(sys.argv[:1])
+    app.setOrganizationName("hallclient")
+    app.setApplicationName("hallclient")
+    load_stylesheet(app)
+    return app
+
+
+def run_gui(config: Config) -> int:
+    app = make_qt_app()
+    try:
+        services = build_services(config)
+    except Exception as exc:  # shown to the clerk instead of a traceback
+        QMessageBox.critical(None, _("无法启动"), _("本机数据无法打开：{error}").format(error=exc))
+        return 1
+    counter_app = CounterApp(services)
+    counter_app.start()
+    code = app.exec()
+    counter_app.shutdown()
+    return code
