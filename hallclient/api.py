@@ -51,8 +51,15 @@ class PlatformClient:
             self._session = requests.Session()
         return self._session
 
-    def _call(self, method: str, path: str, *, body: BaseModel | None = None, params: dict[str, Any] | None = None,
-              auth: bool = True) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: BaseModel | None = None,
+        params: dict[str, Any] | None = None,
+        auth: bool = True,
+    ) -> Any:
         import requests
 
         headers = {"Accept": "application/json"}
@@ -65,16 +72,26 @@ class PlatformClient:
         url = f"{self.base_url}{wire.API_PREFIX}{path}"
         try:
             resp = self._http().request(
-                method, url, data=data, params=params, headers=headers, timeout=self.timeout_s, verify=self._verify
+                method,
+                url,
+                data=data,
+                params=params,
+                headers=headers,
+                timeout=self.timeout_s,
+                verify=self._verify,
             )
         except requests.Timeout:
-            raise Unreachable(_("服务器在 {seconds} 秒内没有响应").format(seconds=self.timeout_s),
-                              code="timeout") from None
+            raise Unreachable(
+                _("服务器在 {seconds} 秒内没有响应").format(seconds=self.timeout_s), code="timeout"
+            ) from None
         except requests.ConnectionError:
-            raise Unreachable(_("无法连接服务器 {url}").format(url=self.base_url), code="unreachable") from None
+            raise Unreachable(
+                _("无法连接服务器 {url}").format(url=self.base_url), code="unreachable"
+            ) from None
         except requests.RequestException as exc:
-            raise Unreachable(_("与服务器通信失败：{error}").format(error=type(exc).__name__),
-                              code="network") from None
+            raise Unreachable(
+                _("与服务器通信失败：{error}").format(error=type(exc).__name__), code="network"
+            ) from None
         try:
             payload = resp.json()
         except (ValueError, json.JSONDecodeError):
@@ -82,8 +99,11 @@ class PlatformClient:
         if resp.status_code >= 400:
             self._raise_for(resp.status_code, payload)
         if payload is None:
-            raise PlatformError(_("服务器返回的不是有效的 JSON（HTTP {status}）").format(status=resp.status_code),
-                                code="bad_response", status=resp.status_code)
+            raise PlatformError(
+                _("服务器返回的不是有效的 JSON（HTTP {status}）").format(status=resp.status_code),
+                code="bad_response",
+                status=resp.status_code,
+            )
         return payload
 
     @staticmethod
@@ -126,18 +146,23 @@ class PlatformClient:
         return self._parse(wire.CatalogResponse, self._call("GET", "/catalog"))
 
     def bookings(self, day: dt.date) -> wire.BookingsResponse:
-        return self._parse(wire.BookingsResponse, self._call("GET", "/bookings", params={"date": day.isoformat()}))
+        return self._parse(
+            wire.BookingsResponse, self._call("GET", "/bookings", params={"date": day.isoformat()})
+        )
 
     def call_next(self, window_no: int) -> wire.CallNextResponse:
         body = wire.CallNextRequest(window_no=window_no)
         return self._parse(wire.CallNextResponse, self._call("POST", "/queue/call-next", body=body))
 
     def walk_in(self, item_code: str | None) -> wire.Ticket:
-        return self._parse(wire.Ticket, self._call("POST", "/queue/walk-in", body=wire.WalkInRequest(item_code=item_code)))
+        return self._parse(
+            wire.Ticket, self._call("POST", "/queue/walk-in", body=wire.WalkInRequest(item_code=item_code))
+        )
 
     def push(self, req: wire.PushRequest) -> wire.PushResponse:
         return self._parse(wire.PushResponse, self._call("POST", "/sync/push", body=req))
 
     def pull(self, cursor: int, limit: int = 500) -> wire.PullResponse:
-        return self._parse(wire.PullResponse,
-                           self._call("GET", "/sync/pull", params={"cursor": cursor, "limit": limit}))
+        return self._parse(
+            wire.PullResponse, self._call("GET", "/sync/pull", params={"cursor": cursor, "limit": limit})
+        )

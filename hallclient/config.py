@@ -29,6 +29,12 @@ class ConfigError(Exception):
         self.problem = problem
 
 
+def default_data_dir() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("hallclient", appauthor=False))
+
+
 @dataclass(frozen=True)
 class ServerConfig:
     url: str = "http://127.0.0.1:8470"
@@ -74,7 +80,7 @@ class Config:
     citizen_screen: CitizenScreenConfig = field(default_factory=CitizenScreenConfig)
     printing: PrintingConfig = field(default_factory=PrintingConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
-    data_dir: Path = field(default_factory=lambda: default_data_dir())
+    data_dir: Path = field(default_factory=default_data_dir)
     source: Path | None = None
 
 
@@ -87,12 +93,6 @@ _SECTIONS: dict[str, type[Any]] = {
 }
 
 _TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
-
-
-def default_data_dir() -> Path:
-    from platformdirs import user_data_dir
-
-    return Path(user_data_dir("hallclient", appauthor=False))
 
 
 def system_config_path() -> Path:

@@ -70,10 +70,18 @@ class DecisionOutcome:
 
 
 class Counter:
-    def __init__(self, config: Config, store: Store, api: PlatformClient, bus: EventBus,
-                 calendar: WorkCalendar, *, signing_key: str = "",
-                 on_change: Callable[[], None] = lambda: None,
-                 clock: Callable[[], dt.datetime] = dt.datetime.now) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        api: PlatformClient,
+        bus: EventBus,
+        calendar: WorkCalendar,
+        *,
+        signing_key: str = "",
+        on_change: Callable[[], None] = lambda: None,
+        clock: Callable[[], dt.datetime] = dt.datetime.now,
+    ) -> None:
         self.config = config
         self.store = store
         self.api = api
@@ -98,8 +106,13 @@ class Counter:
     # -- sign in -------------------------------------------------------------------
 
     def login(self, username: str, password: str) -> ClerkSession:
-        req = wire.LoginRequest(hall_code=self.hall_code, window_no=self.window_no, username=username,
-                                password=password, device_id=self.config.counter.device_id)
+        req = wire.LoginRequest(
+            hall_code=self.hall_code,
+            window_no=self.window_no,
+            username=username,
+            password=password,
+            device_id=self.config.counter.device_id,
+        )
         try:
             resp = self.api.login(req)
         except Unreachable as exc:
@@ -113,9 +126,13 @@ class Counter:
     def _remember_verifier(self, username: str, password: str, resp: wire.LoginResponse) -> None:
         from argon2 import PasswordHasher
 
-        record = {"username": username, "hash": PasswordHasher().hash(password),
-                  "clerk": resp.clerk.model_dump(), "hall_name": resp.hall_name,
-                  "at": self.clock().isoformat()}
+        record = {
+            "username": username,
+            "hash": PasswordHasher().hash(password),
+            "clerk": resp.clerk.model_dump(),
+            "hall_name": resp.hall_name,
+            "at": self.clock().isoformat(),
+        }
         self.store.set_state(OFFLINE_VERIFIER_KEY, json.dumps(record, ensure_ascii=False))
 
     def _offline_login(self, username: str, password: str, cause: Unreachable) -> ClerkSession:
@@ -125,13 +142,16 @@ class Counter:
         raw = self.store.get_state(OFFLINE_VERIFIER_KEY)
         record = json.loads(raw) if raw else None
         if not record or record.get("username") != username:
-            raise CounterError(_("{cause}。离线登录需要此账号先在本机在线登录过一次。").format(cause=cause.message))
+            raise CounterError(
+                _("{cause}。离线登录需要此账号先在本机在线登录过一次。").format(cause=cause.message)
+            )
         try:
             PasswordHasher().verify(record["hash"], password)
         except VerificationError:
             raise CounterError(_("用户名或密码错误")) from None
-        self.session = ClerkSession(clerk=wire.ClerkInfo.model_validate(record["clerk"]),
-                                    hall_name=record["hall_name"], online=False)
+        self.session = ClerkSession(
+            clerk=wire.ClerkInfo.model_validate(record["clerk"]), hall_name=record["hall_name"], online=False
+        )
         return self.session
 
     def _require_session(self) -> ClerkSession:
@@ -156,8 +176,11 @@ class Counter:
         for t in self.store.tickets(self.today(), self.hall_code):
             booking = self.store.booking(t.booking_code, self.hall_code) if t.booking_code else None
             item_code = booking.item_code if booking else t.item_code
-            rows.append(QueueRow(ticket=t, slot=booking.slot if booking else "",
-                                 item_name=names.get(item_code or "", "")))
+            rows.append(
+                QueueRow(
+                    ticket=t, slot=booking.slot if booking else "", item_name=names.get(item_code or "", "")
+                )
+            )
         return rows
 
     def call_next(self) -> wire.Ticket | None:
@@ -170,8 +193,9 @@ class Counter:
             if ticket is None:
                 return None
             now = self.clock()
-            self.store.set_ticket_state(self.today(), ticket.ticket_no, wire.TicketState.CALLED,
-                                        self.window_no, now)
+            self.store.set_ticket_state(
+                self.today(), ticket.ticket_no, wire.TicketState.CALLED, self.window_no, now
+            )
             ticket = ticket.model_copy(update={"state": wire.TicketState.CALLED, "window_no": self.window_no})
             self.on_change()
         except PlatformError as exc:
@@ -193,8 +217,14 @@ class Counter:
 
     # -- decisions ---------------------------------------------------------------
 
-    def accept(self, ctx: ServiceContext, checks: Mapping[str, MaterialCheck], *,
-               applicant: wire.Applicant | None = None, notes: str = "") -> DecisionOutcome:
+    def accept(
+        self,
+        ctx: ServiceContext,
+        checks: Mapping[str, MaterialCheck],
+        *,
+        applicant: wire.Applicant | None = None,
+        notes: str = "",
+    ) -> DecisionOutcome:
         """受理: record the decision and build the receipt (行政许可法 §32 I(5))."""
         session = self._require_session()
         item = ctx.item
@@ -203,33 +233,58 @@ class Counter:
         applicant = applicant or (ctx.booking.applicant if ctx.booking else None)
         if applicant is None:
             raise CounterError(_("缺少申请人信息"))
-        missing = [m.name for m in item.materials if checks.get(m.code) in (None, MaterialCheck.MISSING,
-                                                                               MaterialCheck.WRONG)]
+        missing = [
+            m.name
+            for m in item.materials
+            if checks.get(m.code) in (None, MaterialCheck.MISSING, MaterialCheck.WRONG)
+        ]
         if missing:
-            raise CounterError(_("以下材料缺失或不符合要求，不能受理，请改为一次性告知补正：{names}")
-                               .format(names="、".join(missing)))
+            raise CounterError(
+                _("以下材料缺失或不符合要求，不能受理，请改为一次性告知补正：{names}").format(
+                    names="、".join(missing)
+                )
+            )
         now = self.clock()
         promised = self.calendar.add_working_days(now.date(), item.promised_days)
-        materials = [wire.CheckedMaterial(code=m.code, name=m.name, status=checks[m.code].value)
-                     for m in item.materials]
+        materials = [
+            wire.CheckedMaterial(code=m.code, name=m.name, status=checks[m.code].value)
+            for m in item.materials
+        ]
 
         def payload_for(case_no: str) -> wire.CaseDecidedPayload:
             return wire.CaseDecidedPayload(
-                case_no=case_no, ticket_no=ctx.ticket.ticket_no, booking_code=ctx.booking.code if ctx.booking
-                else None, item_code=item.code, item_version=item.version, decision=wire.Decision.ACCEPT,
-                window_no=self.window_no, clerk_id=session.clerk.id, decided_at=now.astimezone(),
-                promised_date=promised, materials=materials, applicant=applicant, notes=notes)
+                case_no=case_no,
+                ticket_no=ctx.ticket.ticket_no,
+                booking_code=ctx.booking.code if ctx.booking else None,
+                item_code=item.code,
+                item_version=item.version,
+                decision=wire.Decision.ACCEPT,
+                window_no=self.window_no,
+                clerk_id=session.clerk.id,
+                decided_at=now.astimezone(),
+                promised_date=promised,
+                materials=materials,
+                applicant=applicant,
+                notes=notes,
+            )
 
-        payload = self.store.record_decision(hall_code=self.hall_code, day=now.date(), payload_for=payload_for,
-                                             now=now, window_no=self.window_no, ticket_no=ctx.ticket.ticket_no)
+        payload = self.store.record_decision(
+            hall_code=self.hall_code,
+            day=now.date(),
+            payload_for=payload_for,
+            now=now,
+            window_no=self.window_no,
+            ticket_no=ctx.ticket.ticket_no,
+        )
         outcome = self._receipt(payload, item, session, now)
         self.on_change()
         self.bus.publish(CaseDecided(payload.case_no, payload.decision, payload.ticket_no, now, item.name))
         self.bus.publish(QueueChanged())
         return outcome
 
-    def _receipt(self, p: wire.CaseDecidedPayload, item: wire.ServiceItem, session: ClerkSession,
-                 now: dt.datetime) -> DecisionOutcome:
+    def _receipt(
+        self, p: wire.CaseDecidedPayload, item: wire.ServiceItem, session: ClerkSession, now: dt.datetime
+    ) -> DecisionOutcome:
         doc_id = uuid.uuid4().hex[:20]
         hall_name = self.config.printing.hall_name or session.hall_name
         fields = self.document_fields(doc_id, "receipt", p, item.name, hall_name)
@@ -237,26 +292,51 @@ class Counter:
         verify_url = f"{self.config.server.url.rstrip('/')}{wire.API_PREFIX}/verify/{doc_id}?s={signature}"
         assert p.promised_date is not None
         receipt = ReceiptData(
-            doc_id=doc_id, case_no=p.case_no,
+            doc_id=doc_id,
+            case_no=p.case_no,
             hall=HallInfo(code=self.hall_code, name=hall_name, window_no=self.window_no),
-            clerk_name=session.clerk.name, clerk_staff_no=session.clerk.staff_no, item_code=item.code,
-            item_version=item.version, item_name=item.name, department=item.department,
-            applicant_name=p.applicant.name, applicant_id_number=p.applicant.id_number,
+            clerk_name=session.clerk.name,
+            clerk_staff_no=session.clerk.staff_no,
+            item_code=item.code,
+            item_version=item.version,
+            item_name=item.name,
+            department=item.department,
+            applicant_name=p.applicant.name,
+            applicant_id_number=p.applicant.id_number,
             applicant_phone=p.applicant.phone,
-            materials=[ReceivedMaterial(name=m.name, check=MaterialCheck(m.status),
-                                        copies=next((x.copies for x in item.materials if x.code == m.code), 1))
-                       for m in p.materials],
-            accepted_at=now, promised_date=p.promised_date, promised_days=item.promised_days,
-            verify_url=verify_url, booking_code=p.booking_code, notes=p.notes)
+            materials=[
+                ReceivedMaterial(
+                    name=m.name,
+                    check=MaterialCheck(m.status),
+                    copies=next((x.copies for x in item.materials if x.code == m.code), 1),
+                )
+                for m in p.materials
+            ],
+            accepted_at=now,
+            promised_date=p.promised_date,
+            promised_days=item.promised_days,
+            verify_url=verify_url,
+            booking_code=p.booking_code,
+            notes=p.notes,
+        )
         return DecisionOutcome(payload=p, receipt=receipt, signed_fields=fields, signature=signature)
 
     @staticmethod
-    def document_fields(doc_id: str, kind: str, p: wire.CaseDecidedPayload, item_name: str,
-                        hall_name: str) -> dict[str, str]:
+    def document_fields(
+        doc_id: str, kind: str, p: wire.CaseDecidedPayload, item_name: str, hall_name: str
+    ) -> dict[str, str]:
         """The facts a document's signature covers: no personal data, which the paper shows only masked."""
-        return {"doc_id": doc_id, "kind": kind, "case_no": p.case_no, "item_code": p.item_code,
-                "item_name": item_name, "decision": p.decision.value, "decided_on": p.decided_at.date().isoformat(),
-                "promised_date": p.promised_date.isoformat() if p.promised_date else "", "hall": hall_name}
+        return {
+            "doc_id": doc_id,
+            "kind": kind,
+            "case_no": p.case_no,
+            "item_code": p.item_code,
+            "item_name": item_name,
+            "decision": p.decision.value,
+            "decided_on": p.decided_at.date().isoformat(),
+            "promised_date": p.promised_date.isoformat() if p.promised_date else "",
+            "hall": hall_name,
+        }
 
     def archive_document(self, outcome: DecisionOutcome, pdf: bytes, *, reprint_no: int = 0) -> Path:
         """Keep the printed PDF with its SHA-256 and register it with the server through the outbox."""
@@ -266,21 +346,41 @@ class Counter:
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{receipt.doc_id}-{reprint_no}.pdf"
         path.write_bytes(pdf)
-        self.store.record_document(doc_id=receipt.doc_id, case_no=receipt.case_no,
-                                   kind=outcome.signed_fields["kind"], sha256=sha, path=path,
-                                   fields=outcome.signed_fields, signature=outcome.signature,
-                                   reprint_no=reprint_no, now=self.clock())
+        self.store.record_document(
+            doc_id=receipt.doc_id,
+            case_no=receipt.case_no,
+            kind=outcome.signed_fields["kind"],
+            sha256=sha,
+            path=path,
+            fields=outcome.signed_fields,
+            signature=outcome.signature,
+            reprint_no=reprint_no,
+            now=self.clock(),
+        )
         self.on_change()
         return path
 
     # -- rating (the citizen screen's path, never the clerk's) -------------------------
 
-    def record_rating(self, case_no: str, level: wire.RatingLevel, *, decided_at: dt.datetime,
-                      reasons: list[str] | None = None, comment: str = "") -> None:
+    def record_rating(
+        self,
+        case_no: str,
+        level: wire.RatingLevel,
+        *,
+        decided_at: dt.datetime,
+        reasons: list[str] | None = None,
+        comment: str = "",
+    ) -> None:
         now = self.clock()
-        payload = wire.RatingPayload(case_no=case_no, window_no=self.window_no, level=level,
-                                     reasons=reasons or [], comment=comment, decided_at=decided_at.astimezone(),
-                                     rated_at=now.astimezone())
+        payload = wire.RatingPayload(
+            case_no=case_no,
+            window_no=self.window_no,
+            level=level,
+            reasons=reasons or [],
+            comment=comment,
+            decided_at=decided_at.astimezone(),
+            rated_at=now.astimezone(),
+        )
         self.store.record_rating(payload, now)
         self.on_change()
         self.bus.publish(RatingRecorded(case_no))

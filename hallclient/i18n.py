@@ -21,7 +21,10 @@ DOMAIN = "hallclient"
 LANGUAGES = ("zh_CN", "en")
 DEFAULT_LANGUAGE = "zh_CN"
 
-_active = DEFAULT_LANGUAGE
+class _Active:
+    """The clerk-facing language of this process (the citizen screen uses ``translator``)."""
+
+    lang = DEFAULT_LANGUAGE
 
 
 @lru_cache(maxsize=8)
@@ -32,20 +35,19 @@ def _catalog(lang: str) -> gettext.NullTranslations:
 
 
 def set_language(lang: str) -> None:
-    global _active
     if lang not in LANGUAGES:
         raise ValueError(f"unknown language {lang!r}; expected one of {', '.join(LANGUAGES)}")
-    _active = lang
+    _Active.lang = lang
 
 
 def language() -> str:
-    return _active
+    return _Active.lang
 
 
 def _(message: str) -> str:
-    if _active == DEFAULT_LANGUAGE:
+    if _Active.lang == DEFAULT_LANGUAGE:
         return message
-    return _catalog(_active).gettext(message)
+    return _catalog(_Active.lang).gettext(message)
 
 
 def translator(lang: str) -> Callable[[str], str]:

@@ -107,8 +107,11 @@ class Store:
     def upsert_catalog(self, items: Sequence[wire.ServiceItem]) -> None:
         with self._session.begin() as s:
             for item in items:
-                s.merge(CatalogItemRow(code=item.code, version=item.version, name=item.name,
-                                       body=item.model_dump_json()))
+                s.merge(
+                    CatalogItemRow(
+                        code=item.code, version=item.version, name=item.name, body=item.model_dump_json()
+                    )
+                )
 
     def catalog(self) -> list[wire.ServiceItem]:
         with self._session() as s:
@@ -123,16 +126,26 @@ class Store:
     def upsert_bookings(self, bookings: Sequence[wire.Booking]) -> None:
         with self._session.begin() as s:
             for b in bookings:
-                s.merge(BookingRow(
-                    code=b.code, date=b.date, slot=b.slot, item_code=b.item_code, status=b.status.value,
-                    applicant_enc=self._cipher.encrypt(b.applicant.model_dump_json()),
-                    id_index=self._cipher.blind_index(b.applicant.id_number),
-                    pre_review=b.pre_review.model_dump_json(),
-                ))
+                s.merge(
+                    BookingRow(
+                        code=b.code,
+                        date=b.date,
+                        slot=b.slot,
+                        item_code=b.item_code,
+                        status=b.status.value,
+                        applicant_enc=self._cipher.encrypt(b.applicant.model_dump_json()),
+                        id_index=self._cipher.blind_index(b.applicant.id_number),
+                        pre_review=b.pre_review.model_dump_json(),
+                    )
+                )
 
     def _booking_from_row(self, row: BookingRow, hall_code: str) -> wire.Booking:
         return wire.Booking(
-            code=row.code, hall_code=hall_code, date=row.date, slot=row.slot, item_code=row.item_code,
+            code=row.code,
+            hall_code=hall_code,
+            date=row.date,
+            slot=row.slot,
+            item_code=row.item_code,
             applicant=self._applicant(row.applicant_enc),
             pre_review=wire.PreReview.model_validate_json(row.pre_review),
             status=wire.BookingStatus(row.status),
@@ -145,7 +158,9 @@ class Store:
 
     def find_bookings_by_id_number(self, id_number: str, hall_code: str) -> list[wire.Booking]:
         with self._session() as s:
-            rows = s.scalars(select(BookingRow).where(BookingRow.id_index == self._cipher.blind_index(id_number)))
+            rows = s.scalars(
+                select(BookingRow).where(BookingRow.id_index == self._cipher.blind_index(id_number))
+            )
             return [self._booking_from_row(r, hall_code) for r in rows]
 
     # -- tickets -----------------------------------------------------------------
@@ -174,33 +189,52 @@ class Store:
 
     def tickets(self, day: dt.date, hall_code: str) -> list[wire.Ticket]:
         with self._session() as s:
-            rows = s.scalars(select(TicketRow).where(TicketRow.date == day).order_by(TicketRow.ticket_no)).all()
+            rows = s.scalars(
+                select(TicketRow).where(TicketRow.date == day).order_by(TicketRow.ticket_no)
+            ).all()
             return [_ticket_from_row(r, hall_code) for r in rows]
 
     def next_waiting_ticket(self, day: dt.date, hall_code: str) -> wire.Ticket | None:
         """The offline stand-in for the server's claim: booked tickets first, then walk-ins."""
         with self._session() as s:
-            row = s.scalar(select(TicketRow).where(TicketRow.date == day, TicketRow.state == "waiting")
-                           .order_by(TicketRow.booking_code.is_(None), TicketRow.ticket_no).limit(1))
+            row = s.scalar(
+                select(TicketRow)
+                .where(TicketRow.date == day, TicketRow.state == "waiting")
+                .order_by(TicketRow.booking_code.is_(None), TicketRow.ticket_no)
+                .limit(1)
+            )
             return _ticket_from_row(row, hall_code) if row else None
 
-    def set_ticket_state(self, day: dt.date, ticket_no: str, state: wire.TicketState, window_no: int,
-                         now: dt.datetime) -> None:
+    def set_ticket_state(
+        self, day: dt.date, ticket_no: str, state: wire.TicketState, window_no: int, now: dt.datetime
+    ) -> None:
         """Change a ticket's state locally and queue the change for the server, in one transaction."""
         with self._session.begin() as s:
             values: dict[str, Any] = {"state": state.value, "window_no": window_no}
             if state is wire.TicketState.CALLED:
                 values["called_at"] = now
-            s.execute(update(TicketRow).where(TicketRow.date == day, TicketRow.ticket_no == ticket_no)
-                      .values(**values))
-            payload = wire.TicketStatePayload(ticket_no=ticket_no, state=state, window_no=window_no,
-                                              at=_aware(now))
+            s.execute(
+                update(TicketRow)
+                .where(TicketRow.date == day, TicketRow.ticket_no == ticket_no)
+                .values(**values)
+            )
+            payload = wire.TicketStatePayload(
+                ticket_no=ticket_no, state=state, window_no=window_no, at=_aware(now)
+            )
             self._add_op(s, wire.OpKind.TICKET_STATE, payload.model_dump(mode="json"), now)
 
     # -- decisions ---------------------------------------------------------------
 
-    def record_decision(self, *, hall_code: str, day: dt.date, payload_for: Any, now: dt.datetime,
-                        window_no: int, ticket_no: str | None) -> wire.CaseDecidedPayload:
+    def record_decision(
+        self,
+        *,
+        hall_code: str,
+        day: dt.date,
+        payload_for: Any,
+        now: dt.datetime,
+        window_no: int,
+        ticket_no: str | None,
+    ) -> wire.CaseDecidedPayload:
         """Allocate the case number and write the case, its ticket state and the outbox op atomically.
 
         ``payload_for(case_no)`` builds the payload once the number is known. The
@@ -215,19 +249,35 @@ class Store:
             seq_row.last_seq += 1
             case_no = format_case_no(hall_code, day, window_no, seq_row.last_seq)
             p: wire.CaseDecidedPayload = payload_for(case_no)
-            s.add(CaseRow(
-                case_no=case_no, ticket_no=p.ticket_no, booking_code=p.booking_code, item_code=p.item_code,
-                item_version=p.item_version, decision=p.decision.value, window_no=p.window_no,
-                clerk_id=p.clerk_id, decided_at=now, promised_date=p.promised_date,
-                materials=json.dumps([m.model_dump() for m in p.materials], ensure_ascii=False),
-                applicant_enc=self._cipher.encrypt(p.applicant.model_dump_json()), notes=p.notes,
-            ))
+            s.add(
+                CaseRow(
+                    case_no=case_no,
+                    ticket_no=p.ticket_no,
+                    booking_code=p.booking_code,
+                    item_code=p.item_code,
+                    item_version=p.item_version,
+                    decision=p.decision.value,
+                    window_no=p.window_no,
+                    clerk_id=p.clerk_id,
+                    decided_at=now,
+                    promised_date=p.promised_date,
+                    materials=json.dumps([m.model_dump() for m in p.materials], ensure_ascii=False),
+                    applicant_enc=self._cipher.encrypt(p.applicant.model_dump_json()),
+                    notes=p.notes,
+                )
+            )
             if ticket_no is not None:
-                s.execute(update(TicketRow).where(TicketRow.date == day, TicketRow.ticket_no == ticket_no)
-                          .values(state=wire.TicketState.DONE.value))
+                s.execute(
+                    update(TicketRow)
+                    .where(TicketRow.date == day, TicketRow.ticket_no == ticket_no)
+                    .values(state=wire.TicketState.DONE.value)
+                )
             if p.booking_code:
-                s.execute(update(BookingRow).where(BookingRow.code == p.booking_code)
-                          .values(status=wire.BookingStatus.SERVED.value))
+                s.execute(
+                    update(BookingRow)
+                    .where(BookingRow.code == p.booking_code)
+                    .values(status=wire.BookingStatus.SERVED.value)
+                )
             self._add_op(s, wire.OpKind.CASE_DECIDED, p.model_dump(mode="json"), now)
             return p
 
@@ -236,26 +286,61 @@ class Store:
             row = s.get(CaseRow, case_no)
             if row is None:
                 return None
-            return CaseView(case_no=row.case_no, ticket_no=row.ticket_no, booking_code=row.booking_code,
-                            item_code=row.item_code, decision=wire.Decision(row.decision),
-                            decided_at=row.decided_at, promised_date=row.promised_date,
-                            applicant=self._applicant(row.applicant_enc))
+            return CaseView(
+                case_no=row.case_no,
+                ticket_no=row.ticket_no,
+                booking_code=row.booking_code,
+                item_code=row.item_code,
+                decision=wire.Decision(row.decision),
+                decided_at=row.decided_at,
+                promised_date=row.promised_date,
+                applicant=self._applicant(row.applicant_enc),
+            )
 
-    def record_document(self, *, doc_id: str, case_no: str, kind: str, sha256: str, path: Path,
-                        fields: dict[str, str], signature: str, reprint_no: int, now: dt.datetime) -> None:
+    def record_document(
+        self,
+        *,
+        doc_id: str,
+        case_no: str,
+        kind: str,
+        sha256: str,
+        path: Path,
+        fields: dict[str, str],
+        signature: str,
+        reprint_no: int,
+        now: dt.datetime,
+    ) -> None:
         with self._session.begin() as s:
-            s.add(DocumentRow(doc_id=doc_id, case_no=case_no, kind=kind, sha256=sha256, path=str(path),
-                              fields=json.dumps(fields, ensure_ascii=False), signature=signature,
-                              reprint_no=reprint_no, created_at=now))
-            payload = wire.DocumentPrintedPayload(doc_id=doc_id, case_no=case_no, kind=kind, sha256=sha256,
-                                                  fields=fields, signature=signature, printed_at=_aware(now),
-                                                  reprint_no=reprint_no)
+            s.add(
+                DocumentRow(
+                    doc_id=doc_id,
+                    case_no=case_no,
+                    kind=kind,
+                    sha256=sha256,
+                    path=str(path),
+                    fields=json.dumps(fields, ensure_ascii=False),
+                    signature=signature,
+                    reprint_no=reprint_no,
+                    created_at=now,
+                )
+            )
+            payload = wire.DocumentPrintedPayload(
+                doc_id=doc_id,
+                case_no=case_no,
+                kind=kind,
+                sha256=sha256,
+                fields=fields,
+                signature=signature,
+                printed_at=_aware(now),
+                reprint_no=reprint_no,
+            )
             self._add_op(s, wire.OpKind.DOCUMENT_PRINTED, payload.model_dump(mode="json"), now)
 
     def documents_of(self, case_no: str) -> list[tuple[str, str, Path]]:
         with self._session() as s:
-            rows = s.scalars(select(DocumentRow).where(DocumentRow.case_no == case_no)
-                             .order_by(DocumentRow.created_at)).all()
+            rows = s.scalars(
+                select(DocumentRow).where(DocumentRow.case_no == case_no).order_by(DocumentRow.created_at)
+            ).all()
             return [(r.doc_id, r.kind, Path(r.path)) for r in rows]
 
     # -- ratings (citizen screen only) -------------------------------------------
@@ -264,9 +349,15 @@ class Store:
         with self._session.begin() as s:
             if s.get(RatingRow, payload.case_no) is not None:
                 raise AlreadyRated(payload.case_no)
-            s.add(RatingRow(case_no=payload.case_no, level=payload.level.value,
-                            reasons=json.dumps(payload.reasons, ensure_ascii=False), comment=payload.comment,
-                            rated_at=now))
+            s.add(
+                RatingRow(
+                    case_no=payload.case_no,
+                    level=payload.level.value,
+                    reasons=json.dumps(payload.reasons, ensure_ascii=False),
+                    comment=payload.comment,
+                    rated_at=now,
+                )
+            )
             self._add_op(s, wire.OpKind.RATING_GIVEN, payload.model_dump(mode="json"), now)
 
     def has_rating(self, case_no: str) -> bool:
@@ -277,31 +368,50 @@ class Store:
 
     def pending_ops(self, limit: int) -> list[PendingOp]:
         with self._session() as s:
-            rows = s.scalars(select(OutboxRow).where(OutboxRow.status == "pending").order_by(OutboxRow.id)
-                             .limit(limit)).all()
+            rows = s.scalars(
+                select(OutboxRow).where(OutboxRow.status == "pending").order_by(OutboxRow.id).limit(limit)
+            ).all()
             out = []
             for r in rows:
                 payload = json.loads(self._cipher.decrypt(r.payload_enc))
-                out.append(PendingOp(r.id, wire.Op(op_id=uuid.UUID(r.op_id), kind=wire.OpKind(r.kind),
-                                                   payload=payload, created_at=_aware(r.created_at))))
+                out.append(
+                    PendingOp(
+                        r.id,
+                        wire.Op(
+                            op_id=uuid.UUID(r.op_id),
+                            kind=wire.OpKind(r.kind),
+                            payload=payload,
+                            created_at=_aware(r.created_at),
+                        ),
+                    )
+                )
             return out
 
     def pending_count(self) -> int:
         with self._session() as s:
-            return int(s.scalar(select(func.count()).select_from(OutboxRow)
-                                .where(OutboxRow.status == "pending")) or 0)
+            return int(
+                s.scalar(select(func.count()).select_from(OutboxRow).where(OutboxRow.status == "pending"))
+                or 0
+            )
 
     def apply_results(self, results: Sequence[wire.OpResult], now: dt.datetime) -> None:
         with self._session.begin() as s:
             for r in results:
-                s.execute(update(OutboxRow).where(OutboxRow.op_id == str(r.op_id))
-                          .values(status=r.status.value, detail=r.detail, acked_at=now))
+                s.execute(
+                    update(OutboxRow)
+                    .where(OutboxRow.op_id == str(r.op_id))
+                    .values(status=r.status.value, detail=r.detail, acked_at=now)
+                )
 
     def unacknowledged_conflicts(self) -> list[ConflictView]:
         with self._session() as s:
-            rows = s.scalars(select(OutboxRow).where(OutboxRow.status.in_(("conflict", "rejected")),
-                                                     OutboxRow.conflict_acknowledged.is_(False))
-                             .order_by(OutboxRow.id)).all()
+            rows = s.scalars(
+                select(OutboxRow)
+                .where(
+                    OutboxRow.status.in_(("conflict", "rejected")), OutboxRow.conflict_acknowledged.is_(False)
+                )
+                .order_by(OutboxRow.id)
+            ).all()
             return [ConflictView(r.op_id, r.kind, r.detail, r.created_at) for r in rows]
 
     def acknowledge_conflict(self, op_id: str) -> None:
@@ -319,6 +429,14 @@ def _aware(t: dt.datetime) -> dt.datetime:
 
 
 def _ticket_from_row(r: TicketRow, hall_code: str) -> wire.Ticket:
-    return wire.Ticket(ticket_no=r.ticket_no, hall_code=hall_code, date=r.date, booking_code=r.booking_code,
-                       item_code=r.item_code, state=wire.TicketState(r.state), window_no=r.window_no,
-                       issued_at=_aware(r.issued_at), called_at=_aware(r.called_at) if r.called_at else None)
+    return wire.Ticket(
+        ticket_no=r.ticket_no,
+        hall_code=hall_code,
+        date=r.date,
+        booking_code=r.booking_code,
+        item_code=r.item_code,
+        state=wire.TicketState(r.state),
+        window_no=r.window_no,
+        issued_at=_aware(r.issued_at),
+        called_at=_aware(r.called_at) if r.called_at else None,
+    )

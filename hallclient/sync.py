@@ -26,8 +26,17 @@ LAST_SYNC_KEY = "last_sync"
 
 
 class SyncEngine:
-    def __init__(self, store: Store, api: PlatformClient, bus: EventBus, *, device_id: str, hall_code: str,
-                 batch_size: int = 200, clock: Callable[[], dt.datetime] = dt.datetime.now) -> None:
+    def __init__(
+        self,
+        store: Store,
+        api: PlatformClient,
+        bus: EventBus,
+        *,
+        device_id: str,
+        hall_code: str,
+        batch_size: int = 200,
+        clock: Callable[[], dt.datetime] = dt.datetime.now,
+    ) -> None:
         self.store = store
         self.api = api
         self.bus = bus
@@ -41,8 +50,10 @@ class SyncEngine:
     def status(self) -> SyncStatus:
         last = self.store.get_state(LAST_SYNC_KEY)
         return SyncStatus(
-            online=self.online, pending_ops=self.store.pending_count(),
-            last_sync=dt.datetime.fromisoformat(last) if last else None, last_error=self.last_error,
+            online=self.online,
+            pending_ops=self.store.pending_count(),
+            last_sync=dt.datetime.fromisoformat(last) if last else None,
+            last_error=self.last_error,
             conflicts=len(self.store.unacknowledged_conflicts()),
         )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,7 +20,7 @@ from typing import Any
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT, TA_RIGHT
+from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
@@ -62,7 +63,7 @@ class PageLayout:
         return self.page_width - 2 * self.margin_x
 
 
-A4_LAYOUT = PageLayout("a4", A4[0], 20 * mm, 18 * mm, 16 * mm, A4[1])
+A4_LAYOUT = PageLayout("a4", A4[0], 20 * mm, 15 * mm, 14 * mm, A4[1])
 # 80 mm paper; thermal heads print 72 mm of it.
 SLIP_LAYOUT = PageLayout("slip", 80 * mm, 4 * mm, 5 * mm, 8 * mm, None)
 
@@ -88,6 +89,7 @@ class Styles:
     small_right: ParagraphStyle
     caption: ParagraphStyle
     note: ParagraphStyle
+    note_item: ParagraphStyle
     title_size: float
     hall_size: float
     case_no_size: float
@@ -98,7 +100,7 @@ def styles(layout: str) -> Styles:
     """Paragraph styles of one layout; built once (``warm_up``) and shared read-only."""
     register_fonts()
     slip = page_layout(layout).name == "slip"
-    base = 9.0 if slip else 11.5
+    base = 9.0 if slip else 11.0
     cell = 8.5 if slip else 10.0
 
     def ps(name: str, size: float, leading: float, **kw: Any) -> ParagraphStyle:
@@ -108,19 +110,28 @@ def styles(layout: str) -> Styles:
         )
 
     return Styles(
-        body=ps("body", base, base * 1.75, alignment=TA_JUSTIFY),
-        body_indent=ps("body-indent", base, base * 1.75, alignment=TA_JUSTIFY, firstLineIndent=2 * base),
-        salutation=ps("salutation", base, base * 1.75, spaceBefore=base * 0.6),
-        section=ps("section", base, base * 1.4, spaceBefore=base * 0.8, spaceAfter=base * 0.35),
+        body=ps("body", base, base * 1.65, alignment=TA_JUSTIFY),
+        body_indent=ps("body-indent", base, base * 1.65, alignment=TA_JUSTIFY, firstLineIndent=2 * base),
+        salutation=ps("salutation", base, base * 1.65, spaceBefore=base * 0.5),
+        section=ps("section", base, base * 1.4, spaceBefore=base * 0.7, spaceAfter=base * 0.3),
         cell=ps("cell", cell, cell * 1.35),
         cell_label=ps("cell-label", cell, cell * 1.35, textColor=FOOT_GREY),
         cell_center=ps("cell-center", cell, cell * 1.35, alignment=TA_CENTER),
         small=ps("small", cell - 0.5, (cell - 0.5) * 1.4),
         small_right=ps("small-right", cell - 0.5, (cell - 0.5) * 1.4, alignment=TA_RIGHT),
         caption=ps("caption", cell - 1, (cell - 1) * 1.3, alignment=TA_CENTER),
-        note=ps("note", cell - 1, (cell - 1) * 1.6, textColor=FOOT_GREY),
+        note=ps("note", cell - 1.5, (cell - 1.5) * 1.5, textColor=FOOT_GREY),
+        # Numbered notes hang so wrapped lines align under the text, not the number.
+        note_item=ps(
+            "note-item",
+            cell - 1.5,
+            (cell - 1.5) * 1.5,
+            textColor=FOOT_GREY,
+            leftIndent=(cell - 1.5) * 1.3,
+            firstLineIndent=-(cell - 1.5) * 1.3,
+        ),
         title_size=15.0 if slip else 22.0,
-        hall_size=12.0 if slip else 20.0,
+        hall_size=12.0 if slip else 19.0,
         case_no_size=12.0 if slip else 17.0,
     )
 
@@ -214,16 +225,21 @@ class TextLine(Flowable):  # type: ignore[misc]
 
 
 class BoxedMark(Flowable):  # type: ignore[misc]
-    """A red framed mark such as 补打（第2次）, at the right edge, so a reprint is never mistaken for the original."""
+    """A red framed mark such as 补打（第2次）, at the right edge, so a reprint is never mistaken for the original.
 
-    def __init__(self, text: str, size: float) -> None:
+    With ``overlay`` it takes no height and hangs down into the next line (the
+    free right end of a centred title) instead of adding a line of its own.
+    """
+
+    def __init__(self, text: str, size: float, *, overlay: bool = False) -> None:
         super().__init__()
         self.text = text
         self.size = size
+        self.overlay = overlay
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         self.width = avail_width
-        self.height = self.size * 2.0
+        self.height = 0.0 if self.overlay else self.size * 2.0
         return self.width, self.height
 
     def draw(self) -> None:
@@ -232,6 +248,8 @@ class BoxedMark(Flowable):  # type: ignore[misc]
         w = text_width(self.text, self.size) + 2 * pad
         x = self.width - w
         canv.saveState()
+        if self.overlay:
+            canv.translate(0, -self.size * 2.4)
         canv.setStrokeColor(SEAL_RED)
         canv.setFillColor(SEAL_RED)
         canv.setLineWidth(1.2)
@@ -287,7 +305,7 @@ def letterhead(hall_name: str, layout: str, letterhead_path: Path | None = None)
         return [TextLine(hall_name, st.hall_size, space_after=1 * mm), RedRule(1.2, 2 * mm)]
     return [
         TextLine(hall_name, st.hall_size, color=SEAL_RED, char_space=st.hall_size * 0.12, space_after=2 * mm),
-        RedRule(2.2, 5 * mm),
+        RedRule(2.2, 3.5 * mm),
     ]
 
 
@@ -423,9 +441,9 @@ def draw_vector_seal(canv: Canvas, cx: float, cy: float, radius: float, hall_nam
 
     chars = list(hall_name) or [" "]
     n = len(chars)
-    text_r = radius * 0.72
+    text_r = radius * 0.70
     span = min(240.0, max(150.0, n * 22.0))
-    size = min(radius * 0.30, 2 * math.pi * text_r * (span / 360) / n * 0.92)
+    size = min(radius * 0.28, 2 * math.pi * text_r * (span / 360) / n * 0.9)
     step = span / max(n - 1, 1)
     start = 90 + span / 2
     for i, ch in enumerate(chars):
@@ -460,7 +478,12 @@ def draw_vector_seal(canv: Canvas, cx: float, cy: float, radius: float, hall_nam
 
 
 class SealBlock(Flowable):  # type: ignore[misc]
-    """The issuing hall and date, right-aligned, with the seal stamped across them."""
+    """The issuing hall and date with the seal.
+
+    On A4 the seal is stamped across them, as on paper. A thermal slip prints
+    everything black, where a seal over text would blot it out: there
+    (``overlap=False``) the text stands left and the seal to its right.
+    """
 
     def __init__(
         self,
@@ -472,8 +495,10 @@ class SealBlock(Flowable):  # type: ignore[misc]
         text_size: float,
         seal_label: str,
         seal_path: Path | None = None,
+        overlap: bool = True,
     ) -> None:
         super().__init__()
+        self.overlap = overlap
         self.hall_name = hall_name
         self.date_text = date_text
         self.block_width = width
@@ -490,17 +515,23 @@ class SealBlock(Flowable):  # type: ignore[misc]
     def draw(self) -> None:
         canv: Canvas = self.canv
         size = self.text_size
+        cy = self.height / 2
+        if self.overlap:
+            cx = text_x = self.width / 2
+            text_room = self.width
+            align = "center"
+        else:
+            cx = self.width - self.radius - 1
+            text_x, text_room, align = 0.0, self.width - 2 * self.radius - 3 * mm, "left"
         canv.saveState()
         canv.setFillColor(colors.black)
         name_size = size
         name_w = text_width(self.hall_name, name_size)
-        if name_w > self.width:
-            name_size *= self.width / name_w
-        cy = self.height / 2
-        draw_text(canv, self.width / 2, cy + size * 0.2, self.hall_name, name_size, align="center")
-        draw_text(canv, self.width / 2, cy - size * 1.4, self.date_text, size, align="center")
+        if name_w > text_room:
+            name_size *= text_room / name_w
+        draw_text(canv, text_x, cy + size * 0.2, self.hall_name, name_size, align=align)
+        draw_text(canv, text_x, cy - size * 1.4, self.date_text, size, align=align)
         canv.restoreState()
-        cx = self.width / 2
         if self.seal_path is not None:
             d = 2 * self.radius
             canv.drawImage(
@@ -554,7 +585,9 @@ class SignatureBox(Flowable):  # type: ignore[misc]
         canv.setLineWidth(0.6)
         canv.rect(0, 0, self.width, self.height, stroke=1, fill=0)
         canv.setFillColor(FOOT_GREY)
-        draw_text(canv, self.label_size * 0.5, self.height - self.label_size * 1.4, self.label, self.label_size)
+        draw_text(
+            canv, self.label_size * 0.5, self.height - self.label_size * 1.4, self.label, self.label_size
+        )
         inset = self.label_size * 0.6
         area_w = self.width - 2 * inset
         area_h = self.height - self.label_size * 1.8 - inset
@@ -586,16 +619,16 @@ class SignatureBox(Flowable):  # type: ignore[misc]
 # --- tables -------------------------------------------------------------------------
 
 
-def grid_style(extra: Sequence[tuple[Any, ...]] = ()) -> TableStyle:
-    """Thin grey grid with roomy cells; every cell is a Paragraph so no default Helvetica creeps in."""
+def grid_style(extra: Sequence[tuple[Any, ...]] = (), *, pad: float = 4.0) -> TableStyle:
+    """Thin grey grid; every cell is a Paragraph, and FONTNAME covers empty cells, so no Helvetica creeps in."""
     return TableStyle(
         [
             ("GRID", (0, 0), (-1, -1), 0.5, RULE_GREY),
             ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("LEFTPADDING", (0, 0), (-1, -1), 4),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-            ("TOPPADDING", (0, 0), (-1, -1), 3.5),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 3.5),
+            ("LEFTPADDING", (0, 0), (-1, -1), pad),
+            ("RIGHTPADDING", (0, 0), (-1, -1), pad),
+            ("TOPPADDING", (0, 0), (-1, -1), pad * 0.75),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), pad * 0.75),
             ("FONTNAME", (0, 0), (-1, -1), FONT_NAME),
             *extra,
         ]
@@ -626,6 +659,9 @@ class PdfMeta:
     keywords: tuple[str, ...] = ()
 
 
+_build_lock = threading.Lock()
+
+
 def _content_height(flowables: Sequence[Flowable], width: float) -> float:
     # Some flowables (KeepTogether) measure their content against a canvas.
     scratch = Canvas(io.BytesIO(), initialFontName=FONT_NAME)
@@ -651,6 +687,19 @@ def build_pdf(
     always gives the same bytes and its archived SHA-256 can be recomputed.
     """
     register_fonts()
+    # reportlab's TrueType subsetting reads the shared font face non-reentrantly:
+    # two documents built at once corrupt each other's subsets (KeyError in
+    # makeSubset, measured). A build is ~50 ms, so builds simply take turns.
+    with _build_lock:
+        return _build_locked(flowables, layout, meta, on_page)
+
+
+def _build_locked(
+    flowables: list[Flowable],
+    layout: str,
+    meta: PdfMeta,
+    on_page: Callable[[Canvas, BaseDocTemplate], None] | None,
+) -> bytes:
     pl = page_layout(layout)
     if pl.page_height is None:
         # Platypus re-wraps at build time; the spare millimetres absorb rounding.

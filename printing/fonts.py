@@ -39,7 +39,8 @@ class _Registered:
 
 
 _lock = threading.Lock()
-_fonts: _Registered | None = None
+# Holds the one registration once done; a list so no ``global`` statement is needed.
+_loaded: list[_Registered] = []
 
 
 def _load() -> _Registered:
@@ -50,7 +51,9 @@ def _load() -> _Registered:
     for name, file in ((FONT_NAME, FONT_FILE), (LATIN_FONT_NAME, LATIN_FONT_FILE)):
         path = resource_path("fonts", file)
         if not path.is_file():
-            raise FileNotFoundError(f"bundled font missing: {path} (printing needs {file} in resources/fonts)")
+            raise FileNotFoundError(
+                f"bundled font missing: {path} (printing needs {file} in resources/fonts)"
+            )
         font = TTFont(name, str(path))
         pdfmetrics.registerFont(font)
         # <b>/<i> markup looks fonts up by family; with one face per font every
@@ -61,15 +64,13 @@ def _load() -> _Registered:
 
 
 def _registered() -> _Registered:
-    global _fonts
     # Checked again under the lock so concurrent first callers load the fonts once.
-    fonts = _fonts
-    if fonts is not None:
-        return fonts
+    if _loaded:
+        return _loaded[0]
     with _lock:
-        if _fonts is None:
-            _fonts = _load()
-        return _fonts
+        if not _loaded:
+            _loaded.append(_load())
+        return _loaded[0]
 
 
 def register_fonts() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Spacer, Table
 
@@ -58,7 +59,7 @@ def render_receipt(
     flow: list[Flowable] = []
     flow += letterhead(data.hall.name, layout, letterhead_path)
     if reprint_no > 0:
-        flow.append(BoxedMark(t("补打（第{n}次）").format(n=reprint_no), 11 if a4 else 8.5))
+        flow.append(BoxedMark(t("补打（第{n}次）").format(n=reprint_no), 11 if a4 else 8.5, overlay=a4))
     flow.append(TextLine(t("受理通知书"), st.title_size, char_space=st.title_size * 0.25, space_after=1 * mm))
     flow.append(para(t("文书编号：{doc_id}").format(doc_id=data.doc_id), st.small_right))
     flow.append(Spacer(1, 3 * mm if a4 else 2 * mm))
@@ -106,9 +107,9 @@ def render_receipt(
     flow.append(_case_table(data, layout, fw, t))
     flow.append(para(t("二、已收材料"), st.section))
     flow.append(_materials_table(data, layout, fw, t))
-    flow.append(Spacer(1, 5 * mm if a4 else 3 * mm))
+    flow.append(Spacer(1, 3 * mm))
     flow += _closing_block(data, layout, fw, seal_path, t)
-    flow.append(Spacer(1, 4 * mm if a4 else 3 * mm))
+    flow.append(Spacer(1, 2 * mm))
     flow += _footnotes(data, layout, t)
 
     meta = PdfMeta(
@@ -131,9 +132,7 @@ def _case_table(data: ReceiptData, layout: str, fw: float, t: Translate) -> Tabl
 
     window = t("第{n}号窗口").format(n=data.hall.window_no)
     clerk = t("{name}（工号 {staff_no}）").format(name=data.clerk_name, staff_no=data.clerk_staff_no)
-    promised = t("{date}（{days}个工作日）").format(
-        date=cn_date(data.promised_date), days=data.promised_days
-    )
+    promised = t("{date}（{days}个工作日）").format(date=cn_date(data.promised_date), days=data.promised_days)
     pairs: list[tuple[str, str]] = [
         (t("事项名称"), data.item_name),
         (t("事项编码"), data.item_code),
@@ -152,9 +151,8 @@ def _case_table(data: ReceiptData, layout: str, fw: float, t: Translate) -> Tabl
         pairs.append((t("备注"), data.notes))
 
     if layout == "slip":
-        rows = [[lab(k), val(v)] for k, v in pairs]
-        table = Table(rows, colWidths=[19 * mm, fw - 19 * mm])
-        table.setStyle(grid_style([("BACKGROUND", (0, 0), (0, -1), HEADER_FILL)]))
+        table = Table([[lab(k), val(v)] for k, v in pairs], colWidths=[22 * mm, fw - 22 * mm])
+        table.setStyle(grid_style([("BACKGROUND", (0, 0), (0, -1), HEADER_FILL)], pad=3))
         return table
 
     # Long values (item name, department, notes) take a whole row; short ones pair up.
@@ -162,7 +160,7 @@ def _case_table(data: ReceiptData, layout: str, fw: float, t: Translate) -> Tabl
     label_w = 26 * mm
     value_w = fw / 2 - label_w
     rows: list[list[Flowable | str]] = []
-    spans: list[tuple[str, tuple[int, int], tuple[int, int]]] = []
+    spans: list[tuple[object, ...]] = []
     pending: list[tuple[str, str]] = []
 
     def flush() -> None:
@@ -174,6 +172,8 @@ def _case_table(data: ReceiptData, layout: str, fw: float, t: Translate) -> Tabl
         if len(pending) == 1:
             row += ["", ""]
             spans.append(("SPAN", (1, len(rows)), (3, len(rows))))
+            # The spanned-over label column must not show its shading through.
+            spans.append(("BACKGROUND", (2, len(rows)), (2, len(rows)), colors.white))
         rows.append(row)
         pending.clear()
 
@@ -191,10 +191,11 @@ def _case_table(data: ReceiptData, layout: str, fw: float, t: Translate) -> Tabl
     table.setStyle(
         grid_style(
             [
-                *spans,
                 ("BACKGROUND", (0, 0), (0, -1), HEADER_FILL),
                 ("BACKGROUND", (2, 0), (2, -1), HEADER_FILL),
-            ]
+                *spans,
+            ],
+            pad=3.5,
         )
     )
     return table
@@ -211,25 +212,27 @@ def _check_text(check: MaterialCheck, t: Translate) -> str:
 
 def _materials_table(data: ReceiptData, layout: str, fw: float, t: Translate) -> Table:
     st = styles(layout)
-    if layout == "slip":
-        widths = [6 * mm, fw - 6 * mm - 17 * mm - 8 * mm, 17 * mm, 8 * mm]
+    slip = layout == "slip"
+    # 72 mm has no room for a number column; the name column gets it.
+    heads: tuple[str, ...]
+    if slip:
+        widths = [fw - 19 * mm - 9 * mm, 19 * mm, 9 * mm]
+        heads = (t("材料名称"), t("核验情况"), t("份数"))
     else:
         widths = [12 * mm, fw - 12 * mm - 36 * mm - 18 * mm, 36 * mm, 18 * mm]
-    head = [para(h, st.cell_center) for h in (t("序号"), t("材料名称"), t("核验情况"), t("份数"))]
-    rows: list[list[Flowable]] = [head]
+        heads = (t("序号"), t("材料名称"), t("核验情况"), t("份数"))
+    rows: list[list[Flowable]] = [[para(h, st.cell_center) for h in heads]]
     for i, m in enumerate(data.materials, start=1):
-        rows.append(
-            [
-                para(str(i), st.cell_center),
-                para(m.name, st.cell),
-                para(_check_text(m.check, t), st.cell_center),
-                para(str(m.copies), st.cell_center),
-            ]
-        )
+        row = [
+            para(m.name, st.cell),
+            para(_check_text(m.check, t), st.cell_center),
+            para(str(m.copies), st.cell_center),
+        ]
+        rows.append(row if slip else [para(str(i), st.cell_center), *row])
     if not data.materials:
-        rows.append([para("", st.cell), para(t("无"), st.cell), para("", st.cell), para("", st.cell)])
+        rows.append([para(t("无"), st.cell_center)] + [para("", st.cell)] * (len(heads) - 1))
     table = Table(rows, colWidths=widths, repeatRows=1)
-    table.setStyle(grid_style([("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL)]))
+    table.setStyle(grid_style([("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL)], pad=3 if slip else 3.5))
     return table
 
 
@@ -237,24 +240,24 @@ def _closing_block(
     data: ReceiptData, layout: str, fw: float, seal_path: Path | None, t: Translate
 ) -> list[Flowable]:
     """QR, signature and seal. On A4 they share one table row, which never splits across pages."""
-    st = styles(layout)
     a4 = layout == "a4"
     qr = qr_with_caption(data.verify_url, 30 * mm if a4 else 32 * mm, t("扫码验证真伪"), layout)
     signature = SignatureBox(
         data.signature_strokes,
         t("申请人签名："),
         width=62 * mm if a4 else fw,
-        height=30 * mm if a4 else 22 * mm,
+        height=27 * mm if a4 else 22 * mm,
         label_size=9 if a4 else 7.5,
     )
     seal = SealBlock(
         data.hall.name,
         cn_date(data.accepted_at.date()),
         width=62 * mm if a4 else fw,
-        radius=20 * mm if a4 else 15 * mm,
+        radius=18 * mm if a4 else 12 * mm,
         text_size=11 if a4 else 8.5,
         seal_label=t("业务专用章"),
         seal_path=seal_path,
+        overlap=a4,
     )
     if a4:
         table = Table(
@@ -274,16 +277,16 @@ def _footnotes(data: ReceiptData, layout: str, t: Translate) -> list[Flowable]:
     st = styles(layout)
     contact = t("；咨询电话：{phone}").format(phone=data.hall.phone) if data.hall.phone else ""
     notes = [
-        t("请妥善保管本通知书。领取办理结果时，请出示本通知书及申请人有效身份证件；委托他人领取的，另需提供授权委托书。"),
+        t(
+            "请妥善保管本通知书。领取办理结果时，请出示本通知书及申请人有效身份证件；委托他人领取的，另需提供授权委托书。"
+        ),
         t("可扫描本通知书上的二维码，或凭受理编号通过政务服务网、大厅自助终端查询办理进度{contact}。").format(
             contact=contact
         ),
         t("本通知书仅证明申请已被受理，不作为准予行政许可的凭证。"),
     ]
     out: list[Flowable] = [para(t("注："), st.note)]
-    out += [para(f"{i}. {n}", st.note) for i, n in enumerate(notes, start=1)]
     if data.hall.address:
-        out.append(para(t("地址：{address}").format(address=data.hall.address), st.note))
+        notes.append(t("办事地址：{address}。").format(address=data.hall.address))
+    out += [para(f"{i}. {n}", st.note_item) for i, n in enumerate(notes, start=1)]
     return out
-
-

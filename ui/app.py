@@ -54,10 +54,18 @@ def build_services(config: Config) -> Services:
     data_dir.mkdir(parents=True, exist_ok=True)
     cipher = FieldCipher(load_or_create_key(data_dir / "device.key"))
     store = Store(data_dir / "counter.sqlite", cipher)
-    api = PlatformClient(config.server.url, timeout_s=config.server.timeout_s, ca_bundle=config.server.ca_bundle)
+    api = PlatformClient(
+        config.server.url, timeout_s=config.server.timeout_s, ca_bundle=config.server.ca_bundle
+    )
     bus = EventBus()
-    sync = SyncEngine(store, api, bus, device_id=config.counter.device_id, hall_code=config.counter.hall_code,
-                      batch_size=config.sync.batch_size)
+    sync = SyncEngine(
+        store,
+        api,
+        bus,
+        device_id=config.counter.device_id,
+        hall_code=config.counter.hall_code,
+        batch_size=config.sync.batch_size,
+    )
     worker = SyncWorker(sync, interval_s=config.sync.interval_s)
     key = ""
     if config.printing.signing_key_file:
@@ -100,9 +108,13 @@ class CounterApp(QObject):
         s = self.services
         self.main_window = ClerkMainWindow(s.counter, self.runner, self.bridge, self.printer, session)
         self.citizen = CitizenScreen(
-            hall_name=session.hall_name, window_no=s.config.counter.window_no, clerk_name=session.clerk.name,
-            staff_no=session.clerk.staff_no, rating_timeout_s=s.config.citizen_screen.rating_timeout_s,
-            rating_sink=self._record_rating)
+            hall_name=session.hall_name,
+            window_no=s.config.counter.window_no,
+            clerk_name=session.clerk.name,
+            staff_no=session.clerk.staff_no,
+            rating_timeout_s=s.config.citizen_screen.rating_timeout_s,
+            rating_sink=self._record_rating,
+        )
         self.bridge.ticket_called.connect(self._on_called)
         self.bridge.case_decided.connect(self._on_decided)
         self.main_window.service_started.connect(self.citizen.show_service)
@@ -129,16 +141,21 @@ class CounterApp(QObject):
             self.citizen.show_called(e.ticket_no)
 
     def _on_decided(self, e: CaseDecided) -> None:
-        if self.citizen is not None and e.decision in (Decision.ACCEPT, Decision.COMPLETE, Decision.CORRECT,
-                                                        Decision.REJECT):
+        if self.citizen is not None and e.decision in (
+            Decision.ACCEPT,
+            Decision.COMPLETE,
+            Decision.CORRECT,
+            Decision.REJECT,
+        ):
             self.citizen.start_rating(e.case_no, e.decided_at, e.item_name)
 
     def _record_rating(self, case_no: str, level: RatingLevel, decided_at: dt.datetime) -> None:
         counter = self.services.counter
-        self.runner.run(lambda: counter.record_rating(case_no, level, decided_at=decided_at),
-                        on_error=lambda exc: log.error("rating not stored: %s", type(exc).__name__))
+        self.runner.run(
+            lambda: counter.record_rating(case_no, level, decided_at=decided_at),
+            on_error=lambda exc: log.error("rating not stored: %s", type(exc).__name__),
+        )
 
     def shutdown(self) -> None:
         self.runner.shutdown()
         self.services.close()
-

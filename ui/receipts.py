@@ -16,16 +16,23 @@ class ReceiptPrinter:
         self.runner = runner
         self.layout = layout
 
-    def print_receipt(self, outcome: DecisionOutcome, on_done: Callable[[tuple[str, Path]], None],
-                      on_error: Callable[[Exception], None]) -> None:
+    def print_receipt(
+        self,
+        outcome: DecisionOutcome,
+        on_done: Callable[[tuple[str, Path]], None],
+        on_error: Callable[[Exception], None],
+    ) -> None:
         def render() -> bytes:
             from printing.receipt import render_receipt
 
             return render_receipt(outcome.receipt, layout=self.layout)
 
         def archived(pdf: bytes) -> None:
-            self.runner.run(lambda: (outcome.receipt.case_no, self.counter.archive_document(outcome, pdf)),
-                            on_done, on_error)
+            self.runner.run(
+                lambda: (outcome.receipt.case_no, self.counter.archive_document(outcome, pdf)),
+                on_done,
+                on_error,
+            )
 
         self.runner.run(render, archived, on_error, pool="io")
 

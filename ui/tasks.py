@@ -30,8 +30,14 @@ class TaskRunner(QObject):
         self._finished.connect(self._deliver)
         self.in_flight = 0
 
-    def run(self, fn: Callable[[], Any], on_success: Callback | None = None, on_error: Callback | None = None,
-            *, pool: str = "counter") -> Future[Any]:
+    def run(
+        self,
+        fn: Callable[[], Any],
+        on_success: Callback | None = None,
+        on_error: Callback | None = None,
+        *,
+        pool: str = "counter",
+    ) -> Future[Any]:
         executor = self._counter if pool == "counter" else self._io
         self.in_flight += 1
 

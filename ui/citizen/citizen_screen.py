@@ -37,8 +37,17 @@ def _label(text: str, name: str) -> QLabel:
 
 
 class CitizenScreen(QWidget):
-    def __init__(self, *, hall_name: str, window_no: int, clerk_name: str, staff_no: str,
-                 rating_timeout_s: int, rating_sink: RatingSink, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        hall_name: str,
+        window_no: int,
+        clerk_name: str,
+        staff_no: str,
+        rating_timeout_s: int,
+        rating_sink: RatingSink,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("citizenScreen")
         self.setWindowTitle(_("{window} 号窗口 · 服务评价").format(window=window_no))
@@ -62,8 +71,12 @@ class CitizenScreen(QWidget):
         self.current_number = _label("—", "citizenNumber")
         il.addWidget(self.current_number)
         il.addSpacing(30)
-        il.addWidget(_label(_("窗口工作人员：{name}　工号：{staff}").format(name=clerk_name, staff=staff_no),
-                            "citizenClerk"))
+        il.addWidget(
+            _label(
+                _("窗口工作人员：{name}　工号：{staff}").format(name=clerk_name, staff=staff_no),
+                "citizenClerk",
+            )
+        )
         il.addStretch(1)
         self.clock = _label("", "citizenClock")
         il.addWidget(self.clock)
@@ -127,8 +140,9 @@ class CitizenScreen(QWidget):
 
     def show_called(self, ticket_no: str) -> None:
         self.current_number.setText(ticket_no)
-        self.called_text.setText(_("请 {ticket} 号\n到 {window} 号窗口办理").format(ticket=ticket_no,
-                                                                            window=self.window_no))
+        self.called_text.setText(
+            _("请 {ticket} 号\n到 {window} 号窗口办理").format(ticket=ticket_no, window=self.window_no)
+        )
         self.stack.setCurrentWidget(self.called)
 
     def show_service(self, ctx: ServiceContext) -> None:
@@ -148,8 +162,11 @@ class CitizenScreen(QWidget):
         self.serving_item.setText(_("办理事项：{item}").format(item=ctx.item.name if ctx.item else "—"))
         if ctx.booking is not None:
             a = ctx.booking.applicant
-            self.serving_person.setText(_("申请人：{name}\n身份证号：{id}\n手机号：{phone}").format(
-                name=mask_name(a.name), id=mask_id_number(a.id_number), phone=mask_phone(a.phone)))
+            self.serving_person.setText(
+                _("申请人：{name}\n身份证号：{id}\n手机号：{phone}").format(
+                    name=mask_name(a.name), id=mask_id_number(a.id_number), phone=mask_phone(a.phone)
+                )
+            )
         else:
             self.serving_person.setText(_("现场取号 {ticket}").format(ticket=ctx.ticket.ticket_no))
         names = [m.name for m in ctx.item.materials] if ctx.item else []

@@ -41,8 +41,10 @@ class RatingPage(QWidget):
             b = QPushButton(_(label))
             b.setObjectName(f"rate_{level.value}")
             b.setMinimumHeight(110)
-            b.setStyleSheet(f"QPushButton {{ background: {color}; color: white; font-size: 30px; "
-                            f"border-radius: 12px; }} QPushButton:pressed {{ background: #111827; }}")
+            b.setStyleSheet(
+                f"QPushButton {{ background: {color}; color: white; font-size: 30px; "
+                f"border-radius: 12px; }} QPushButton:pressed {{ background: #111827; }}"
+            )
             b.clicked.connect(lambda _checked=False, lv=level: self._choose(lv))
             grid.addWidget(b, 0, i)
             self.buttons[level] = b

@@ -149,13 +149,25 @@ class CaseView(QWidget):
         self.error.clear()
         self.notes.clear()
         enabled = ctx is not None
-        for w in (self.item_box, self.applicant_box, self.review_box, self.materials, self.notes,
-                  self.accept_button):
+        for w in (
+            self.item_box,
+            self.applicant_box,
+            self.review_box,
+            self.materials,
+            self.notes,
+            self.accept_button,
+        ):
             w.setEnabled(enabled)
         if ctx is None:
             self.title.setText(_("当前没有办理中的群众，按 F2 叫号"))
-            for label in (self.item_name, self.item_code, self.item_dept, self.item_limits, self.review_result,
-                          self.review_notes):
+            for label in (
+                self.item_name,
+                self.item_code,
+                self.item_dept,
+                self.item_limits,
+                self.review_result,
+                self.review_notes,
+            ):
                 label.clear()
             for edit in (self.name_edit, self.id_edit, self.phone_edit):
                 edit.clear()
@@ -176,8 +188,11 @@ class CaseView(QWidget):
         self.item_name.setText(item.name + (_("（即办件）") if item.instant else ""))
         self.item_code.setText(_("{code}（第 {version} 版）").format(code=item.code, version=item.version))
         self.item_dept.setText(item.department)
-        self.item_limits.setText(_("法定 {legal} 个工作日，承诺 {promised} 个工作日").format(
-            legal=item.legal_days, promised=item.promised_days))
+        self.item_limits.setText(
+            _("法定 {legal} 个工作日，承诺 {promised} 个工作日").format(
+                legal=item.legal_days, promised=item.promised_days
+            )
+        )
 
     def _show_applicant(self, applicant: wire.Applicant | None) -> None:
         # Data the platform already has is shown read-only: the citizen is not asked again.
@@ -193,7 +208,9 @@ class CaseView(QWidget):
         text, color = PRE_REVIEW_LABELS[result]
         self.review_result.setText(_(text))
         self.review_result.setStyleSheet(f"color: {color}; font-weight: bold;")
-        self.review_notes.setText(review.reviewer_notes if review and review.reviewer_notes else _("无审核意见"))
+        self.review_notes.setText(
+            review.reviewer_notes if review and review.reviewer_notes else _("无审核意见")
+        )
 
     def _show_materials(self, item: wire.ServiceItem | None, review: wire.PreReview | None) -> None:
         materials = item.materials if item else []
@@ -247,9 +264,11 @@ class CaseView(QWidget):
         applicant = None
         if self.context.booking is None:
             try:
-                applicant = wire.Applicant(name=self.name_edit.text().strip(),
-                                           id_number=validate_resident_id(self.id_edit.text()),
-                                           phone=validate_phone(self.phone_edit.text()))
+                applicant = wire.Applicant(
+                    name=self.name_edit.text().strip(),
+                    id_number=validate_resident_id(self.id_edit.text()),
+                    phone=validate_phone(self.phone_edit.text()),
+                )
             except InvalidInput as exc:
                 self.error.setText(str(exc))
                 return

@@ -31,7 +31,9 @@ class LoginDialog(QDialog):
         title = QLabel(_("政务服务窗口综合受理系统"))
         title.setObjectName("loginTitle")
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        where = QLabel(_("大厅 {hall} · {window} 号窗口").format(hall=counter.hall_code, window=counter.window_no))
+        where = QLabel(
+            _("大厅 {hall} · {window} 号窗口").format(hall=counter.hall_code, window=counter.window_no)
+        )
         where.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
         self.username = QLineEdit()
@@ -48,7 +50,9 @@ class LoginDialog(QDialog):
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020;")
 
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         ok.setText(_("登录"))
         ok.setObjectName("loginButton")

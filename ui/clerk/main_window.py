@@ -28,16 +28,23 @@ class ClerkMainWindow(QMainWindow):
     receipt_ready = Signal(str, object)  # case_no, Path of the archived PDF
     service_started = Signal(object)  # ServiceContext, for the citizen screen
 
-    def __init__(self, counter: Counter, runner: TaskRunner, bridge: EventBridge, printer: ReceiptPrinter,
-                 session: ClerkSession) -> None:
+    def __init__(
+        self,
+        counter: Counter,
+        runner: TaskRunner,
+        bridge: EventBridge,
+        printer: ReceiptPrinter,
+        session: ClerkSession,
+    ) -> None:
         super().__init__()
         self.counter = counter
         self.runner = runner
         self.printer = printer
         self.session = session
         self.setObjectName("clerkMainWindow")
-        self.setWindowTitle(_("{hall} · {window} 号窗口 · 综合受理").format(hall=session.hall_name,
-                                                                       window=counter.window_no))
+        self.setWindowTitle(
+            _("{hall} · {window} 号窗口 · 综合受理").format(hall=session.hall_name, window=counter.window_no)
+        )
         self.last_receipt: Path | None = None
 
         header = QWidget()
@@ -45,8 +52,11 @@ class ClerkMainWindow(QMainWindow):
         hl = QHBoxLayout(header)
         hall = QLabel(session.hall_name)
         hall.setObjectName("hallName")
-        who = QLabel(_("{window} 号窗口　{name}（工号 {staff}）").format(
-            window=counter.window_no, name=session.clerk.name, staff=session.clerk.staff_no))
+        who = QLabel(
+            _("{window} 号窗口　{name}（工号 {staff}）").format(
+                window=counter.window_no, name=session.clerk.name, staff=session.clerk.staff_no
+            )
+        )
         who.setObjectName("clerkName")
         hl.addWidget(hall)
         hl.addStretch(1)
@@ -134,13 +144,19 @@ class ClerkMainWindow(QMainWindow):
         if ctx is None:
             return
         self.case_view.accept_button.setEnabled(False)
-        self.runner.run(lambda: self.counter.accept(ctx, checks, applicant=applicant, notes=notes),
-                        self._accepted, self._accept_failed)
+        self.runner.run(
+            lambda: self.counter.accept(ctx, checks, applicant=applicant, notes=notes),
+            self._accepted,
+            self._accept_failed,
+        )
 
     def _accepted(self, outcome: DecisionOutcome) -> None:
         self.case_view.show_context(None)
-        self.say(_("已受理，受理编号 {case_no}，承诺办结日期 {date}").format(
-            case_no=outcome.payload.case_no, date=outcome.payload.promised_date))
+        self.say(
+            _("已受理，受理编号 {case_no}，承诺办结日期 {date}").format(
+                case_no=outcome.payload.case_no, date=outcome.payload.promised_date
+            )
+        )
         self.receipt_label.setText(_("正在生成受理通知书…"))
         self.printer.print_receipt(outcome, self._receipt_done, self._receipt_failed)
 
@@ -160,7 +176,9 @@ class ClerkMainWindow(QMainWindow):
 
     def _receipt_failed(self, exc: Exception) -> None:
         # The case is decided and kept; only the paper failed, and can be printed again.
-        self.receipt_label.setText(_("受理通知书生成失败：{error}。办件已保存，可稍后补打。").format(error=exc))
+        self.receipt_label.setText(
+            _("受理通知书生成失败：{error}。办件已保存，可稍后补打。").format(error=exc)
+        )
 
     def _open_receipt(self) -> None:
         if self.last_receipt is not None:

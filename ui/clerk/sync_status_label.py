@@ -18,7 +18,9 @@ class SyncStatusLabel(QLabel):
         state = _("● 在线") if s.online and not s.last_error else _("● 离线")
         color = "#15803d" if s.online and not s.last_error else "#b91c1c"
         last = s.last_sync.strftime("%H:%M:%S") if s.last_sync else _("从未")
-        text = _("{state}　待上传 {pending} 条　上次同步 {last}").format(state=state, pending=s.pending_ops, last=last)
+        text = _("{state}　待上传 {pending} 条　上次同步 {last}").format(
+            state=state, pending=s.pending_ops, last=last
+        )
         if s.conflicts:
             text += _("　冲突 {n} 条待确认").format(n=s.conflicts)
         self.setText(text)

@@ -14,8 +14,11 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_full_config_loads(tmp_path: Path) -> None:
-    cfg = load_config(write(tmp_path, f"""
-data_dir = "{tmp_path / 'data'}"
+    cfg = load_config(
+        write(
+            tmp_path,
+            f"""
+data_dir = "{tmp_path / "data"}"
 [server]
 url = "https://hall.example.gov.cn"
 timeout_s = 3
@@ -25,7 +28,9 @@ window_no = 7
 device_id = "dev-7"
 [citizen_screen]
 rating_timeout_s = 45
-"""))
+""",
+        )
+    )
     assert cfg.server.url == "https://hall.example.gov.cn"
     assert cfg.server.timeout_s == 3.0
     assert cfg.counter.window_no == 7
