@@ -31,9 +31,9 @@ bootstrap: .stamp-system .stamp-venv catalogs
 	@touch $@
 
 catalogs: .stamp-venv
-	@for po in resources/translations/*/LC_MESSAGES/hallclient.po; do \
+	@shopt -s nullglob; for po in resources/translations/*/LC_MESSAGES/hallclient.po; do \
 	  mo=$${po%.po}.mo; \
-	  if [ ! -f "$$mo" ] || [ "$$po" -nt "$$mo" ]; then $(BIN)/pybabel compile -q -i "$$po" -o "$$mo" || exit 1; fi; \
+	  if [ ! -f "$$mo" ] || [ "$$po" -nt "$$mo" ]; then $(BIN)/pybabel compile -i "$$po" -o "$$mo" || exit 1; fi; \
 	done
 
 run: bootstrap

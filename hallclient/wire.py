@@ -248,6 +248,19 @@ class TicketStatePayload(WireModel):
     at: dt.datetime
 
 
+class DocumentPrintedPayload(WireModel):
+    """A printed document registered with the platform, so its QR code can be verified."""
+
+    doc_id: str = Field(min_length=8, max_length=64)
+    case_no: str
+    kind: str = Field(description="receipt | correction | rejection | approval | pickup")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    fields: dict[str, str] = Field(description="The canonical fields the signature covers")
+    signature: str
+    printed_at: dt.datetime
+    reprint_no: int = Field(default=0, ge=0)
+
+
 class Op(WireModel):
     op_id: uuid.UUID
     kind: OpKind
@@ -297,6 +310,15 @@ class PullResponse(WireModel):
 
 
 # -- misc ---------------------------------------------------------------------
+
+
+class StatsResponse(WireModel):
+    hall_code: str
+    date_from: dt.date
+    date_to: dt.date
+    window_no: int | None
+    decisions: dict[str, int] = Field(description="Cases per decision (accept, correct, reject, complete)")
+    ratings: dict[str, int] = Field(description="Ratings per level, not_rated included; no citizen identity")
 
 
 class HealthResponse(WireModel):

@@ -8,6 +8,7 @@ step worked and the server holds every decision and rating.
 
 from __future__ import annotations
 
+import functools
 import json
 import shutil
 import time
@@ -104,7 +105,7 @@ class CounterDay:
         try:
             self.step(_("工作人员登录"), self.sign_in)
             for i in range(self.citizens):
-                self.step(_("办理第 {n} 位群众").format(n=i + 1), lambda i=i: self.serve_one(i))
+                self.step(_("办理第 {n} 位群众").format(n=i + 1), functools.partial(self.serve_one, i))
             self.step(_("同步到服务器"), self.sync_all)
         except StepFailed:
             pass

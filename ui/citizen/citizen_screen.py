@@ -133,7 +133,8 @@ class CitizenScreen(QWidget):
         self.clock.setText(dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
 
     def page(self) -> str:
-        return self.stack.currentWidget().objectName() or type(self.stack.currentWidget()).__name__
+        current = self.stack.currentWidget()
+        return (current.objectName() or type(current).__name__) if current is not None else ""
 
     def show_idle(self) -> None:
         self.stack.setCurrentWidget(self.idle)

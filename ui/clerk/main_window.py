@@ -199,7 +199,7 @@ class ClerkMainWindow(QMainWindow):
     def _restore_geometry(self) -> None:
         geometry = QSettings().value("clerk/geometry")
         if geometry is not None:
-            self.restoreGeometry(geometry)  # type: ignore[arg-type]
+            self.restoreGeometry(geometry)
         else:
             self.resize(1440, 900)
 

@@ -1,0 +1,192 @@
+"""The FastAPI application: the wire contract's endpoints under /api/v1."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from hallclient import wire
+from hallserver import __version__, queue, security, sync_ops, verify_page
+from hallserver.changes import booking_to_wire, ticket_to_wire
+from hallserver.db import session_factory
+from hallserver.errors import ApiError, install_error_handlers
+from hallserver.models import Booking, Case, CatalogItem, ChangeLog, Rating
+
+Clock = Callable[[], dt.datetime]
+
+
+def create_app(engine: Engine, *, clock: Clock = security.utcnow) -> FastAPI:
+    app = FastAPI(
+        title="hallserver",
+        version=__version__,
+        description="政务服务大厅窗口客户端的参考平台服务端（预约、预审、事项目录、叫号、同步、评价、文书验证）",
+    )
+    app.state.sessions = session_factory(engine)
+    app.state.clock = clock
+    install_error_handlers(app)
+    app.include_router(_router(), prefix=wire.API_PREFIX)
+    return app
+
+
+def _sessions(request: Request) -> sessionmaker[Session]:
+    factory: sessionmaker[Session] = request.app.state.sessions
+    return factory
+
+
+def _session(request: Request) -> Iterator[Session]:
+    with _sessions(request)() as s:
+        yield s
+
+
+def _now(request: Request) -> dt.datetime:
+    clock: Clock = request.app.state.clock
+    return clock()
+
+
+def _today(now: dt.datetime) -> dt.date:
+    # The hall's day is the server's local calendar day.
+    return now.astimezone().date()
+
+
+DbSession = Annotated[Session, Depends(_session)]
+Now = Annotated[dt.datetime, Depends(_now)]
+
+
+def _principal(
+    s: DbSession, now: Now, authorization: Annotated[str | None, Header()] = None
+) -> security.Principal:
+    return security.authenticate(s, authorization, now)[0]
+
+
+Who = Annotated[security.Principal, Depends(_principal)]
+ERRORS: dict[int | str, dict[str, object]] = {
+    code: {"model": wire.ErrorBody} for code in (401, 403, 404, 409, 422, 423, 500, 503)
+}
+
+
+def _router() -> APIRouter:
+    r = APIRouter(responses=ERRORS)
+
+    @r.get("/health", response_model=wire.HealthResponse)
+    def health(s: DbSession, now: Now) -> wire.HealthResponse:
+        s.execute(select(1))
+        return wire.HealthResponse(status="ok", version=__version__, time=now)
+
+    @r.post("/auth/login", response_model=wire.LoginResponse)
+    def login(req: wire.LoginRequest, s: DbSession, now: Now) -> wire.LoginResponse:
+        return security.login(s, req, now)
+
+    @r.post("/auth/logout", response_model=wire.HealthResponse)
+    def logout(
+        s: DbSession, now: Now, authorization: Annotated[str | None, Header()] = None
+    ) -> wire.HealthResponse:
+        who, token = security.authenticate(s, authorization, now)
+        security.logout(s, who, token)
+        return wire.HealthResponse(status="logged_out", version=__version__, time=now)
+
+    @r.get("/catalog", response_model=wire.CatalogResponse)
+    def catalog(s: DbSession, who: Who) -> wire.CatalogResponse:
+        rows = s.scalars(select(CatalogItem).order_by(CatalogItem.code)).all()
+        return wire.CatalogResponse(items=[wire.ServiceItem.model_validate(r.body) for r in rows])
+
+    @r.get("/bookings", response_model=wire.BookingsResponse)
+    def bookings(s: DbSession, who: Who, date: dt.date) -> wire.BookingsResponse:
+        rows = s.scalars(
+            select(Booking)
+            .where(Booking.hall_code == who.hall_code, Booking.date == date)
+            .order_by(Booking.slot, Booking.code)
+        ).all()
+        return wire.BookingsResponse(bookings=[booking_to_wire(b) for b in rows])
+
+    @r.post("/queue/call-next", response_model=wire.CallNextResponse)
+    def call_next(req: wire.CallNextRequest, s: DbSession, who: Who, now: Now) -> wire.CallNextResponse:
+        if req.window_no != who.window_no:
+            raise ApiError(
+                403,
+                "wrong_window",
+                f"本机登录的是 {who.window_no} 号窗口，不能为 {req.window_no} 号窗口叫号",
+                "window_no",
+            )
+        ticket = queue.call_next(s, who, _today(now), now)
+        return wire.CallNextResponse(ticket=ticket_to_wire(ticket) if ticket else None)
+
+    @r.post("/queue/walk-in", response_model=wire.Ticket)
+    def walk_in(req: wire.WalkInRequest, s: DbSession, who: Who, now: Now) -> wire.Ticket:
+        return ticket_to_wire(queue.walk_in(s, who, req.item_code, _today(now), now))
+
+    @r.post("/sync/push", response_model=wire.PushResponse)
+    def push(req: wire.PushRequest, request: Request, who: Who, now: Now) -> wire.PushResponse:
+        return sync_ops.push(_sessions(request), who, req, now)
+
+    @r.get("/sync/pull", response_model=wire.PullResponse)
+    def pull(
+        s: DbSession,
+        who: Who,
+        cursor: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+    ) -> wire.PullResponse:
+        rows = s.scalars(
+            select(ChangeLog)
+            .where(
+                ChangeLog.seq > cursor,
+                (ChangeLog.hall_code == who.hall_code) | ChangeLog.hall_code.is_(None),
+            )
+            .order_by(ChangeLog.seq)
+            .limit(limit + 1)
+        ).all()
+        page = rows[:limit]
+        changes = [
+            wire.Change(seq=c.seq, entity=wire.ChangeEntity(c.entity), key=c.key, data=c.data) for c in page
+        ]
+        # Skipped sequence numbers belong to other halls: the cursor may jump over them.
+        next_cursor = page[-1].seq if page else _latest_seq(s, cursor)
+        return wire.PullResponse(changes=changes, next_cursor=next_cursor, has_more=len(rows) > limit)
+
+    @r.get("/verify/{doc_id}", response_class=HTMLResponse, include_in_schema=True)
+    def verify(doc_id: str, s: DbSession, sig: Annotated[str, Query(alias="s")] = "") -> HTMLResponse:
+        status, html = verify_page.render(s, doc_id, sig)
+        return HTMLResponse(html, status_code=status)
+
+    @r.get("/stats", response_model=wire.StatsResponse)
+    def stats(
+        s: DbSession,
+        who: Who,
+        date_from: Annotated[dt.date, Query(alias="from")],
+        date_to: Annotated[dt.date, Query(alias="to")],
+        window: int | None = None,
+    ) -> wire.StatsResponse:
+        if date_to < date_from:
+            raise ApiError(422, "invalid_request", "统计区间的结束日期早于开始日期", "to")
+        return _stats(s, who.hall_code, date_from, date_to, window)
+
+    return r
+
+
+def _latest_seq(s: Session, cursor: int) -> int:
+    latest = s.scalar(select(func.max(ChangeLog.seq)))
+    return max(cursor, latest or 0)
+
+
+def _stats(s: Session, hall: str, start: dt.date, end: dt.date, window: int | None) -> wire.StatsResponse:
+    lo = dt.datetime.combine(start, dt.time.min).astimezone()
+    hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min).astimezone()
+    cases = select(Case.decision, func.count()).where(
+        Case.hall_code == hall, Case.decided_at >= lo, Case.decided_at < hi
+    )
+    ratings = select(Rating.level, func.count()).where(
+        Rating.hall_code == hall, Rating.rated_at >= lo, Rating.rated_at < hi
+    )
+    if window is not None:
+        cases = cases.where(Case.window_no == window)
+        ratings = ratings.where(Rating.window_no == window)
+    decisions = {str(k): int(v) for k, v in s.execute(cases.group_by(Case.decision)).tuples()}
+    levels = {str(k): int(v) for k, v in s.execute(ratings.group_by(Rating.level)).tuples()}
+    return wire.StatsResponse(
+        hall_code=hall, date_from=start, date_to=end, window_no=window, decisions=decisions, ratings=levels
+    )

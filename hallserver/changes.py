@@ -1,0 +1,61 @@
+"""The change log behind ``/sync/pull``, and the wire form of stored rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from hallclient import wire
+from hallserver.models import Booking, ChangeLog, Ticket
+from hallserver.security import _aware
+
+
+def record_change(
+    s: Session, entity: wire.ChangeEntity, key: str, data: dict[str, Any], hall: str | None
+) -> None:
+    """Append a change in the caller's transaction, so the row and its change commit together."""
+    s.add(ChangeLog(hall_code=hall, entity=entity.value, key=key, data=data))
+
+
+def booking_to_wire(b: Booking) -> wire.Booking:
+    return wire.Booking(
+        code=b.code,
+        hall_code=b.hall_code,
+        date=b.date,
+        slot=b.slot,
+        item_code=b.item_code,
+        applicant=wire.Applicant.model_validate(b.applicant),
+        pre_review=wire.PreReview.model_validate(b.pre_review),
+        status=wire.BookingStatus(b.status),
+    )
+
+
+def ticket_to_wire(t: Ticket) -> wire.Ticket:
+    return wire.Ticket(
+        ticket_no=t.ticket_no,
+        hall_code=t.hall_code,
+        date=t.date,
+        booking_code=t.booking_code,
+        item_code=t.item_code,
+        state=wire.TicketState(t.state),
+        window_no=t.window_no,
+        issued_at=_aware(t.issued_at),
+        called_at=_aware(t.called_at) if t.called_at else None,
+    )
+
+
+def record_ticket(s: Session, t: Ticket) -> None:
+    record_change(
+        s,
+        wire.ChangeEntity.TICKET,
+        f"{t.date}/{t.ticket_no}",
+        ticket_to_wire(t).model_dump(mode="json"),
+        t.hall_code,
+    )
+
+
+def record_booking(s: Session, b: Booking) -> None:
+    record_change(
+        s, wire.ChangeEntity.BOOKING, b.code, booking_to_wire(b).model_dump(mode="json"), b.hall_code
+    )

@@ -1,0 +1,171 @@
+"""The platform's tables (SQLAlchemy 2 typed ORM; SQLite and PostgreSQL alike)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Hall(Base):
+    __tablename__ = "halls"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    # Ed25519 public key (url-safe base64) that checks the signatures on printed documents.
+    public_key: Mapped[str] = mapped_column(String(64), default="")
+
+
+class Window(Base):
+    """A counter window; held by one device at a time."""
+
+    __tablename__ = "windows"
+
+    hall_code: Mapped[str] = mapped_column(ForeignKey("halls.code"), primary_key=True)
+    window_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    device_id: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class Clerk(Base):
+    __tablename__ = "clerks"
+    __table_args__ = (UniqueConstraint("hall_code", "username"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hall_code: Mapped[str] = mapped_column(ForeignKey("halls.code"))
+    username: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    staff_no: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(16), default="clerk")
+    photo_url: Mapped[str | None] = mapped_column(String(500), default=None)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class AuthToken(Base):
+    __tablename__ = "auth_tokens"
+
+    # Only the SHA-256 of a token is stored: a copy of the database does not log anyone in.
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    clerk_id: Mapped[int] = mapped_column(ForeignKey("clerks.id"))
+    hall_code: Mapped[str] = mapped_column(String(32))
+    window_no: Mapped[int] = mapped_column(Integer)
+    device_id: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CatalogItem(Base):
+    __tablename__ = "catalog_items"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    hall_code: Mapped[str] = mapped_column(ForeignKey("halls.code"), index=True)
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    slot: Mapped[str] = mapped_column(String(16))
+    item_code: Mapped[str] = mapped_column(String(64))
+    applicant: Mapped[dict[str, Any]] = mapped_column(JSON)
+    pre_review: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="booked")
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("hall_code", "date", "ticket_no"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hall_code: Mapped[str] = mapped_column(ForeignKey("halls.code"))
+    date: Mapped[dt.date] = mapped_column(Date, index=True)
+    ticket_no: Mapped[str] = mapped_column(String(16))
+    booking_code: Mapped[str | None] = mapped_column(String(32), default=None)
+    item_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    state: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
+    window_no: Mapped[int | None] = mapped_column(Integer, default=None)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    # When the citizen is due: the booked slot's start, or the time a walk-in took the number.
+    due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    called_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    case_no: Mapped[str] = mapped_column(String(48), primary_key=True)
+    hall_code: Mapped[str] = mapped_column(String(32), index=True)
+    window_no: Mapped[int] = mapped_column(Integer)
+    booking_code: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    ticket_no: Mapped[str | None] = mapped_column(String(16), default=None)
+    item_code: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(16))
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    device_id: Mapped[str] = mapped_column(String(64))
+
+
+class Document(Base):
+    __tablename__ = "documents"
+
+    doc_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_no: Mapped[str] = mapped_column(String(48), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    sha256: Mapped[str] = mapped_column(String(64))
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    signature: Mapped[str] = mapped_column(String(128))
+    printed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    reprint_no: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Rating(Base):
+    """A citizen's rating. It names the case, never the citizen: exports stay anonymous."""
+
+    __tablename__ = "ratings"
+
+    case_no: Mapped[str] = mapped_column(String(48), primary_key=True)
+    hall_code: Mapped[str] = mapped_column(String(32), index=True)
+    window_no: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(24))
+    reasons: Mapped[list[Any]] = mapped_column(JSON)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    rated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class AppliedOp(Base):
+    """Every op a device pushed, by its id: re-sending an op returns the first answer."""
+
+    __tablename__ = "applied_ops"
+
+    op_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    device_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ChangeLog(Base):
+    """What pull hands out: every change to a booking, catalog item or ticket, in order."""
+
+    __tablename__ = "change_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # None: a change for every hall (the catalog).
+    hall_code: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
+    entity: Mapped[str] = mapped_column(String(16))
+    key: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)

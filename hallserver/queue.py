@@ -1,0 +1,80 @@
+"""The hall's shared call queue: call-next claims atomically, walk-ins take a number."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from hallserver.changes import record_ticket
+from hallserver.errors import ApiError
+from hallserver.models import CatalogItem, Ticket
+from hallserver.security import Principal
+
+MAX_CLAIM_ATTEMPTS = 20
+
+
+def call_next(s: Session, who: Principal, today: dt.date, now: dt.datetime) -> Ticket | None:
+    """Give the window the citizen due first.
+
+    The claim is a conditional UPDATE (only if still waiting): two windows racing
+    for one ticket cannot both win, on SQLite or PostgreSQL, in one process or many.
+    """
+    for _attempt in range(MAX_CLAIM_ATTEMPTS):
+        candidate = s.scalar(
+            select(Ticket.id)
+            .where(Ticket.hall_code == who.hall_code, Ticket.date == today, Ticket.state == "waiting")
+            .order_by(Ticket.due_at, Ticket.id)
+            .limit(1)
+        )
+        if candidate is None:
+            return None
+        claimed = s.execute(
+            update(Ticket)
+            .where(Ticket.id == candidate, Ticket.state == "waiting")
+            .values(state="called", window_no=who.window_no, called_at=now)
+        )
+        if claimed.rowcount == 1:  # type: ignore[attr-defined]
+            ticket = s.get(Ticket, candidate, populate_existing=True)
+            assert ticket is not None
+            record_ticket(s, ticket)
+            s.commit()
+            return ticket
+        s.rollback()
+    raise ApiError(503, "busy", "叫号繁忙，请稍后再试")
+
+
+def next_walk_in_no(s: Session, hall_code: str, today: dt.date) -> str:
+    count = s.scalar(
+        select(func.count())
+        .select_from(Ticket)
+        .where(Ticket.hall_code == hall_code, Ticket.date == today, Ticket.ticket_no.like("B%"))
+    )
+    return f"B{(count or 0) + 1:03d}"
+
+
+def walk_in(s: Session, who: Principal, item_code: str | None, today: dt.date, now: dt.datetime) -> Ticket:
+    if item_code is not None and s.get(CatalogItem, item_code) is None:
+        raise ApiError(404, "unknown_item", f"事项编码 {item_code} 不在事项目录中", "item_code")
+    for _attempt in range(MAX_CLAIM_ATTEMPTS):
+        ticket = Ticket(
+            hall_code=who.hall_code,
+            date=today,
+            ticket_no=next_walk_in_no(s, who.hall_code, today),
+            item_code=item_code,
+            state="waiting",
+            issued_at=now,
+            due_at=now,
+        )
+        s.add(ticket)
+        try:
+            s.flush()
+        except IntegrityError:  # the unique number was taken by a concurrent walk-in: take the next
+            s.rollback()
+            continue
+        record_ticket(s, ticket)
+        s.commit()
+        return ticket
+    raise ApiError(503, "busy", "取号繁忙，请稍后再试")

@@ -1,0 +1,159 @@
+"""Clerk passwords (argon2), bearer tokens, lockout and the one-device-per-window rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from hallclient import wire
+from hallserver.errors import ApiError
+from hallserver.models import AuthToken, Clerk, Hall, Window
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT = dt.timedelta(minutes=15)
+TOKEN_LIFETIME = dt.timedelta(hours=12)
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(stored_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _aware(t: dt.datetime) -> dt.datetime:
+    # SQLite hands back naive datetimes even for timezone columns; they were stored as UTC.
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the clerk, at which window, from which device."""
+
+    clerk_id: int
+    hall_code: str
+    window_no: int
+    device_id: str
+    role: str
+
+
+BAD_CREDENTIALS = "用户名或密码错误"
+
+
+def login(s: Session, req: wire.LoginRequest, now: dt.datetime) -> wire.LoginResponse:
+    hall = s.get(Hall, req.hall_code)
+    if hall is None:
+        raise ApiError(404, "unknown_hall", f"大厅编码 {req.hall_code} 不存在，请检查客户端配置", "hall_code")
+    window = s.get(Window, (req.hall_code, req.window_no))
+    if window is None:
+        raise ApiError(
+            404, "unknown_window", f"{hall.name}没有 {req.window_no} 号窗口，请检查客户端配置", "window_no"
+        )
+    clerk = s.scalar(select(Clerk).where(Clerk.hall_code == req.hall_code, Clerk.username == req.username))
+    if clerk is None:
+        # Same answer as a wrong password: do not tell a stranger which accounts exist.
+        raise ApiError(401, "bad_credentials", BAD_CREDENTIALS, "password")
+    if clerk.disabled:
+        raise ApiError(403, "account_disabled", "该账号已停用，请联系大厅管理员")
+    if clerk.locked_until is not None and _aware(clerk.locked_until) > now:
+        minutes = max(1, int((_aware(clerk.locked_until) - now).total_seconds() // 60) + 1)
+        raise ApiError(
+            423, "account_locked", f"密码连续输错 {MAX_FAILED_LOGINS} 次，账号已锁定，请 {minutes} 分钟后再试"
+        )
+    if not check_password(clerk.password_hash, req.password):
+        clerk.failed_logins += 1
+        if clerk.failed_logins >= MAX_FAILED_LOGINS:
+            clerk.locked_until = now + LOCKOUT
+            clerk.failed_logins = 0
+        s.commit()
+        raise ApiError(401, "bad_credentials", BAD_CREDENTIALS, "password")
+    _claim_window(s, window, req.device_id, now)
+    clerk.failed_logins = 0
+    clerk.locked_until = None
+    token = secrets.token_urlsafe(32)
+    expires = now + TOKEN_LIFETIME
+    s.add(
+        AuthToken(
+            token_hash=token_digest(token),
+            clerk_id=clerk.id,
+            hall_code=req.hall_code,
+            window_no=req.window_no,
+            device_id=req.device_id,
+            expires_at=expires,
+        )
+    )
+    s.commit()
+    return wire.LoginResponse(
+        token=token,
+        expires_at=expires,
+        clerk=wire.ClerkInfo(
+            id=clerk.id, name=clerk.name, staff_no=clerk.staff_no, photo_url=clerk.photo_url, role=clerk.role
+        ),
+        hall_name=hall.name,
+    )
+
+
+def _claim_window(s: Session, window: Window, device_id: str, now: dt.datetime) -> None:
+    if window.device_id not in (None, device_id):
+        holder_active = s.scalar(
+            select(AuthToken.token_hash).where(
+                AuthToken.hall_code == window.hall_code,
+                AuthToken.window_no == window.window_no,
+                AuthToken.device_id == window.device_id,
+                AuthToken.revoked.is_(False),
+                AuthToken.expires_at > now,
+            )
+        )
+        if holder_active is not None:
+            raise ApiError(
+                409,
+                "window_taken",
+                f"{window.window_no} 号窗口已在另一台电脑（{window.device_id}）上登录；"
+                "请先在那台电脑上退出，或联系管理员",
+                "window_no",
+            )
+    window.device_id = device_id
+
+
+def logout(s: Session, principal: Principal, token: str) -> None:
+    s.execute(update(AuthToken).where(AuthToken.token_hash == token_digest(token)).values(revoked=True))
+    window = s.get(Window, (principal.hall_code, principal.window_no))
+    if window is not None and window.device_id == principal.device_id:
+        window.device_id = None
+    s.commit()
+
+
+def authenticate(s: Session, authorization: str | None, now: dt.datetime) -> tuple[Principal, str]:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise ApiError(401, "not_logged_in", "未登录或登录信息缺失，请重新登录")
+    token = authorization[7:].strip()
+    row = s.get(AuthToken, token_digest(token))
+    if row is None or row.revoked:
+        raise ApiError(401, "not_logged_in", "登录已失效，请重新登录")
+    if _aware(row.expires_at) <= now:
+        raise ApiError(401, "token_expired", "登录已过期，请重新登录")
+    clerk = s.get(Clerk, row.clerk_id)
+    if clerk is None or clerk.disabled:
+        raise ApiError(403, "account_disabled", "该账号已停用，请联系大厅管理员")
+    return Principal(row.clerk_id, row.hall_code, row.window_no, row.device_id, clerk.role), token

@@ -1,0 +1,229 @@
+"""Applying the ops counters push: idempotent by op id, facts from the counter win.
+
+Each op is applied in its own transaction together with its AppliedOp row, so a
+crash between two ops leaves every op either fully applied (and answered the
+same way when re-sent) or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hallclient import wire
+from hallserver.changes import record_booking, record_ticket
+from hallserver.models import AppliedOp, Booking, Case, Document, Rating, Ticket
+from hallserver.security import Principal
+
+log = logging.getLogger(__name__)
+
+
+class Conflict(Exception):
+    """The op was not applied because it collides with what the server has."""
+
+
+class Rejected(Exception):
+    """The op can never be applied (unknown ticket, another hall's case)."""
+
+
+# An applier returns None, or a conflict to report about data it nevertheless kept.
+Applier = Callable[[Session, "Principal", dict[str, object], dt.datetime], str | None]
+
+
+def push(
+    sessions: sessionmaker[Session], who: Principal, req: wire.PushRequest, now: dt.datetime
+) -> wire.PushResponse:
+    if req.device_id != who.device_id:
+        # A device pushes only its own outbox; anything else is a misconfigured counter.
+        return wire.PushResponse(
+            results=[
+                wire.OpResult(
+                    op_id=op.op_id,
+                    status=wire.OpStatus.REJECTED,
+                    detail=f"设备编号 {req.device_id} 与登录设备 {who.device_id} 不一致",
+                )
+                for op in req.ops
+            ]
+        )
+    return wire.PushResponse(results=[_apply_one(sessions, who, op, now) for op in req.ops])
+
+
+def _apply_one(
+    sessions: sessionmaker[Session], who: Principal, op: wire.Op, now: dt.datetime
+) -> wire.OpResult:
+    op_id = str(op.op_id)
+    with sessions() as s:
+        seen = s.get(AppliedOp, op_id)
+        if seen is not None:
+            return wire.OpResult(op_id=op.op_id, status=wire.OpStatus.DUPLICATE, detail=seen.detail)
+        status, detail = wire.OpStatus.APPLIED, ""
+        try:
+            kept_conflict = APPLY[op.kind](s, who, op.payload, now)
+            if kept_conflict:
+                status, detail = wire.OpStatus.CONFLICT, kept_conflict
+        except ValidationError as exc:
+            s.rollback()
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err.get("loc", ()))
+            status, detail = (
+                wire.OpStatus.REJECTED,
+                f"{op.kind.value} 的内容不符合约定：{where}：{err.get('msg', '')}",
+            )
+        except Rejected as exc:
+            s.rollback()
+            status, detail = wire.OpStatus.REJECTED, str(exc)
+        except Conflict as exc:
+            s.rollback()
+            status, detail = wire.OpStatus.CONFLICT, str(exc)
+        s.add(
+            AppliedOp(
+                op_id=op_id,
+                device_id=who.device_id,
+                kind=op.kind.value,
+                status=status.value,
+                detail=detail,
+                received_at=now,
+            )
+        )
+        try:
+            s.commit()
+        except IntegrityError:
+            # The same op arrived twice at once (a retry racing the original): the first one answers.
+            s.rollback()
+            seen = s.get(AppliedOp, op_id)
+            assert seen is not None
+            return wire.OpResult(op_id=op.op_id, status=wire.OpStatus.DUPLICATE, detail=seen.detail)
+    if status is not wire.OpStatus.APPLIED:
+        log.info("op %s from %s: %s", op_id, who.device_id, status.value)
+    return wire.OpResult(op_id=op.op_id, status=status, detail=detail)
+
+
+def _ticket(s: Session, hall: str, day: dt.date, ticket_no: str) -> Ticket | None:
+    return s.scalar(
+        select(Ticket).where(Ticket.hall_code == hall, Ticket.date == day, Ticket.ticket_no == ticket_no)
+    )
+
+
+def _ticket_state(s: Session, who: Principal, raw: dict[str, object], now: dt.datetime) -> str | None:
+    p = wire.TicketStatePayload.model_validate(raw)
+    day = p.at.astimezone().date()
+    t = _ticket(s, who.hall_code, day, p.ticket_no)
+    if t is None:
+        raise Rejected(f"{day} 没有 {p.ticket_no} 号")
+    if t.state == "done" and t.window_no not in (None, p.window_no) and p.state is not wire.TicketState.DONE:
+        raise Conflict(f"{p.ticket_no} 号已由 {t.window_no} 号窗口办结，本窗口的叫号未生效")
+    if (
+        t.state in ("called", "serving")
+        and t.window_no not in (None, p.window_no)
+        and p.state
+        in (
+            wire.TicketState.CALLED,
+            wire.TicketState.SERVING,
+        )
+    ):
+        raise Conflict(f"{p.ticket_no} 号同时被 {t.window_no} 号窗口叫到，请与该窗口确认")
+    t.state = p.state.value
+    t.window_no = p.window_no
+    if p.state is wire.TicketState.CALLED:
+        t.called_at = p.at
+    record_ticket(s, t)
+    return None
+
+
+def _case_decided(s: Session, who: Principal, raw: dict[str, object], now: dt.datetime) -> str | None:
+    p = wire.CaseDecidedPayload.model_validate(raw)
+    if not p.case_no.startswith(f"{who.hall_code}-"):
+        raise Rejected(f"办件编号 {p.case_no} 不属于大厅 {who.hall_code}")
+    if s.get(Case, p.case_no) is not None:
+        raise Conflict(f"办件编号 {p.case_no} 已被另一次上传使用")
+    served_twice = ""
+    if p.booking_code:
+        earlier = s.scalar(
+            select(Case).where(Case.booking_code == p.booking_code, Case.decision != "correct").limit(1)
+        )
+        if earlier is not None and p.decision is not wire.Decision.CORRECT:
+            served_twice = f"预约 {p.booking_code} 已由 {earlier.window_no} 号窗口办理（{earlier.case_no}）"
+    # The decision is a fact made at the counter: it is kept even when it collides,
+    # and the collision is reported so a person sorts it out.
+    s.add(
+        Case(
+            case_no=p.case_no,
+            hall_code=who.hall_code,
+            window_no=p.window_no,
+            booking_code=p.booking_code,
+            ticket_no=p.ticket_no,
+            item_code=p.item_code,
+            decision=p.decision.value,
+            decided_at=p.decided_at,
+            body=p.model_dump(mode="json"),
+            device_id=who.device_id,
+        )
+    )
+    if p.booking_code:
+        b = s.get(Booking, p.booking_code)
+        if b is not None and b.status != "served":
+            b.status = "served"
+            record_booking(s, b)
+    if p.ticket_no:
+        t = _ticket(s, who.hall_code, p.decided_at.astimezone().date(), p.ticket_no)
+        if t is not None and t.state != "done":
+            t.state = "done"
+            t.window_no = p.window_no
+            record_ticket(s, t)
+    return served_twice or None
+
+
+def _rating_given(s: Session, who: Principal, raw: dict[str, object], now: dt.datetime) -> str | None:
+    p = wire.RatingPayload.model_validate(raw)
+    if s.get(Rating, p.case_no) is not None:
+        raise Conflict(f"办件 {p.case_no} 已有评价，一次服务只能评价一次")
+    s.add(
+        Rating(
+            case_no=p.case_no,
+            hall_code=who.hall_code,
+            window_no=p.window_no,
+            level=p.level.value,
+            reasons=p.reasons,
+            comment=p.comment,
+            decided_at=p.decided_at,
+            rated_at=p.rated_at,
+        )
+    )
+    return None
+
+
+def _document_printed(s: Session, who: Principal, raw: dict[str, object], now: dt.datetime) -> str | None:
+    p = wire.DocumentPrintedPayload.model_validate(raw)
+    existing = s.get(Document, p.doc_id)
+    if existing is not None:
+        if existing.fields != p.fields or existing.signature != p.signature:
+            raise Conflict(f"文书 {p.doc_id} 已登记，内容不同")
+        existing.reprint_no = max(existing.reprint_no, p.reprint_no)
+        return None
+    s.add(
+        Document(
+            doc_id=p.doc_id,
+            case_no=p.case_no,
+            kind=p.kind,
+            sha256=p.sha256,
+            fields=p.fields,
+            signature=p.signature,
+            printed_at=p.printed_at,
+            reprint_no=p.reprint_no,
+        )
+    )
+    return None
+
+
+APPLY: dict[wire.OpKind, Applier] = {
+    wire.OpKind.TICKET_STATE: _ticket_state,
+    wire.OpKind.CASE_DECIDED: _case_decided,
+    wire.OpKind.RATING_GIVEN: _rating_given,
+    wire.OpKind.DOCUMENT_PRINTED: _document_printed,
+}
