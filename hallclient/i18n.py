@@ -21,6 +21,7 @@ DOMAIN = "hallclient"
 LANGUAGES = ("zh_CN", "en")
 DEFAULT_LANGUAGE = "zh_CN"
 
+
 class _Active:
     """The clerk-facing language of this process (the citizen screen uses ``translator``)."""
 

@@ -16,9 +16,17 @@ from ui.citizen.placement import citizen_screen
 pytestmark = pytest.mark.gui
 
 
-def make_screen(qtbot: QtBot, sink: list[tuple[str, RatingLevel, dt.datetime]], timeout_s: int = 30) -> CitizenScreen:
-    w = CitizenScreen(hall_name="示范区政务服务中心", window_no=3, clerk_name="王丽", staff_no="DEMO-0103",
-                      rating_timeout_s=timeout_s, rating_sink=lambda c, lv, at: sink.append((c, lv, at)))
+def make_screen(
+    qtbot: QtBot, sink: list[tuple[str, RatingLevel, dt.datetime]], timeout_s: int = 30
+) -> CitizenScreen:
+    w = CitizenScreen(
+        hall_name="示范区政务服务中心",
+        window_no=3,
+        clerk_name="王丽",
+        staff_no="DEMO-0103",
+        rating_timeout_s=timeout_s,
+        rating_sink=lambda c, lv, at: sink.append((c, lv, at)),
+    )
     qtbot.addWidget(w)
     return w
 
