@@ -24,7 +24,7 @@ from hallclient.events import CaseDecided, EventBus, QueueChanged, RatingRecorde
 from hallclient.i18n import _
 from hallclient.signing import sign_fields
 from hallclient.store import Store
-from hallclient.workdays import WorkCalendar
+from hallclient.workdays import CalendarMissing, WorkCalendar
 
 log = logging.getLogger(__name__)
 
@@ -245,7 +245,7 @@ class Counter:
                 )
             )
         now = self.clock()
-        promised = self.calendar.add_working_days(now.date(), item.promised_days)
+        promised, warnings = self.promised_date(now.date(), item.promised_days)
         materials = [
             wire.CheckedMaterial(code=m.code, name=m.name, status=checks[m.code].value)
             for m in item.materials
@@ -277,10 +277,28 @@ class Counter:
             ticket_no=ctx.ticket.ticket_no,
         )
         outcome = self._receipt(payload, item, session, now)
+        outcome.warnings.extend(warnings)
         self.on_change()
         self.bus.publish(CaseDecided(payload.case_no, payload.decision, payload.ticket_no, now, item.name))
         self.bus.publish(QueueChanged())
         return outcome
+
+    def promised_date(self, start: dt.date, days: int) -> tuple[dt.date, list[str]]:
+        """The promised completion date, and a warning when a year's holidays are unknown.
+
+        A missing holiday calendar must not stop the counter, but the clerk has to
+        know that the date printed only skips weekends (and should be checked).
+        """
+        try:
+            return self.calendar.add_working_days(start, days), []
+        except CalendarMissing as exc:
+            log.warning("holiday calendar missing for %s", exc.year)
+            date = self.calendar.add_working_days_assuming_weekends(start, days)
+            return date, [
+                _("缺少 {year} 年节假日安排，承诺办结日期 {date} 只跳过了周末，请核对后再告知群众").format(
+                    year=exc.year, date=date.isoformat()
+                )
+            ]
 
     def _receipt(
         self, p: wire.CaseDecidedPayload, item: wire.ServiceItem, session: ClerkSession, now: dt.datetime

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 _SCREENS = Path(__file__).resolve().parents[2] / "shared" / "qt" / "screens.json"
 if not _SCREENS.exists():
@@ -11,3 +14,22 @@ if not _SCREENS.exists():
 # Must be set before any QApplication exists (pytest-qt creates it lazily).
 os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={_SCREENS}")
 os.environ.setdefault("QT_QUICK_BACKEND", "software")
+
+from helpers.counter_setup import CounterRig, make_rig  # noqa: E402
+from helpers.live_server import LiveServer, start_demo_server  # noqa: E402
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """A hallserver seeded with the demo hall for today, on a free loopback port."""
+    server = start_demo_server(tmp_path / "server")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def rig(live_server: LiveServer, tmp_path: Path) -> Iterator[CounterRig]:
+    """Window 1's core services against the live server, with a real SQLite store in tmp_path."""
+    built = make_rig(live_server, tmp_path / "window1", window_no=1)
+    yield built
+    built.close()

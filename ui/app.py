@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
-from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QApplication
 
-from hallclient.api import PlatformClient
-from hallclient.config import Config
-from hallclient.counter import ClerkSession, Counter
-from hallclient.crypto import FieldCipher, load_or_create_key
-from hallclient.events import CaseDecided, EventBus, TicketCalled
+from hallclient.counter import ClerkSession
+from hallclient.events import CaseDecided, TicketCalled
 from hallclient.i18n import set_language
 from hallclient.resources import resource_path
-from hallclient.store import Store
-from hallclient.sync import SyncEngine, SyncWorker
+from hallclient.services import Services
 from hallclient.wire import Decision, RatingLevel
-from hallclient.workdays import WorkCalendar
 from ui.citizen.citizen_screen import CitizenScreen
 from ui.citizen.placement import citizen_screen
 from ui.clerk.login_dialog import LoginDialog
@@ -30,48 +23,6 @@ from ui.receipts import ReceiptPrinter
 from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Services:
-    """The core objects of one counter, built once and passed to whoever needs them."""
-
-    config: Config
-    store: Store
-    api: PlatformClient
-    bus: EventBus
-    counter: Counter
-    sync: SyncEngine
-    sync_worker: SyncWorker
-
-    def close(self) -> None:
-        self.sync_worker.stop()
-        self.store.close()
-
-
-def build_services(config: Config) -> Services:
-    data_dir = config.data_dir
-    data_dir.mkdir(parents=True, exist_ok=True)
-    cipher = FieldCipher(load_or_create_key(data_dir / "device.key"))
-    store = Store(data_dir / "counter.sqlite", cipher)
-    api = PlatformClient(
-        config.server.url, timeout_s=config.server.timeout_s, ca_bundle=config.server.ca_bundle
-    )
-    bus = EventBus()
-    sync = SyncEngine(
-        store,
-        api,
-        bus,
-        device_id=config.counter.device_id,
-        hall_code=config.counter.hall_code,
-        batch_size=config.sync.batch_size,
-    )
-    worker = SyncWorker(sync, interval_s=config.sync.interval_s)
-    key = ""
-    if config.printing.signing_key_file:
-        key = Path(config.printing.signing_key_file).read_text(encoding="ascii").strip()
-    counter = Counter(config, store, api, bus, WorkCalendar(), signing_key=key, on_change=worker.kick)
-    return Services(config, store, api, bus, counter, sync, worker)
 
 
 def load_stylesheet(app: QApplication) -> None:

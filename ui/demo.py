@@ -62,7 +62,8 @@ def run_demo(*, headless: bool, out_dir: Path, citizens: int) -> int:
 
 
 def _interactive(config: Config) -> int:
-    from ui.app import CounterApp, build_services
+    from hallclient.services import build_services
+    from ui.app import CounterApp
     from ui.gui import make_qt_app
 
     app = make_qt_app()

@@ -21,8 +21,9 @@ from PySide6.QtWidgets import QApplication, QPushButton, QWidget
 from hallclient.config import Config
 from hallclient.domain import MaterialCheck
 from hallclient.i18n import _
+from hallclient.services import build_services
 from hallclient.wire import RatingLevel
-from ui.app import CounterApp, build_services
+from ui.app import CounterApp
 from ui.demo import DEMO_PASSWORD, DEMO_USER
 from ui.gui import make_qt_app
 

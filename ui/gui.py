@@ -8,7 +8,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from hallclient.config import Config
 from hallclient.i18n import _
-from ui.app import CounterApp, build_services, load_stylesheet
+from hallclient.services import build_services
+from ui.app import CounterApp, load_stylesheet
 
 
 def make_qt_app() -> QApplication:

@@ -157,6 +157,9 @@ class ClerkMainWindow(QMainWindow):
                 case_no=outcome.payload.case_no, date=outcome.payload.promised_date
             )
         )
+        if outcome.warnings:
+            # Not modal: the citizen is waiting; the warning stays until the next decision.
+            self.say("⚠ " + "；".join(outcome.warnings))
         self.receipt_label.setText(_("正在生成受理通知书…"))
         self.printer.print_receipt(outcome, self._receipt_done, self._receipt_failed)
 
