@@ -5,9 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hallclient.config import CitizenScreenConfig, Config, CounterConfig, PrintingConfig, ServerConfig, SyncConfig
-from hallclient.services import Services, build_services
 from helpers.live_server import LiveServer
+
+from hallclient.config import (
+    CitizenScreenConfig,
+    Config,
+    CounterConfig,
+    PrintingConfig,
+    ServerConfig,
+    SyncConfig,
+)
+from hallclient.services import Services, build_services
 
 DEMO_USER = "clerk1"
 DEMO_PASSWORD = "demo1234"
@@ -29,7 +37,9 @@ def make_config(server: LiveServer, folder: Path, *, window_no: int = 1, timeout
     key_file.write_text(server.hall_key, encoding="ascii")
     return Config(
         server=ServerConfig(url=server.url, timeout_s=timeout_s),
-        counter=CounterConfig(hall_code="DEMO", window_no=window_no, device_id=f"test-window-{window_no:02d}"),
+        counter=CounterConfig(
+            hall_code="DEMO", window_no=window_no, device_id=f"test-window-{window_no:02d}"
+        ),
         citizen_screen=CitizenScreenConfig(rating_timeout_s=30),
         printing=PrintingConfig(signing_key_file=str(key_file)),
         sync=SyncConfig(interval_s=0.5),

@@ -12,14 +12,14 @@ from urllib.parse import urlparse
 
 import pytest
 import requests
+from helpers.counter_setup import DEMO_PASSWORD, DEMO_USER, CounterRig, make_config, make_rig
+from helpers.live_server import LiveServer
 from pypdf import PdfReader
 
 from hallclient import wire
 from hallclient.counter import Counter, CounterError
 from hallclient.domain import MaterialCheck
 from hallclient.services import build_services
-from helpers.counter_setup import DEMO_PASSWORD, DEMO_USER, CounterRig, make_config, make_rig
-from helpers.live_server import LiveServer
 from printing.receipt import render_receipt
 
 
@@ -87,7 +87,9 @@ def test_call_accept_print_rate_sync_and_verify(rig: CounterRig) -> None:
 
     status = s.sync.sync_once()
     assert status.online and status.pending_ops == 0 and status.conflicts == 0
-    assert server_rows(rig.server, "select case_no, decision, window_no from cases") == [(case_no, "accept", 1)]
+    assert server_rows(rig.server, "select case_no, decision, window_no from cases") == [
+        (case_no, "accept", 1)
+    ]
     assert server_rows(rig.server, "select case_no, level from ratings") == [(case_no, "satisfied")]
     assert server_rows(rig.server, f"select state from tickets where ticket_no = '{ticket.ticket_no}'") == [
         ("done",)
