@@ -108,5 +108,7 @@ class CounterApp(QObject):
         )
 
     def shutdown(self) -> None:
+        # Stop the sync thread first: its events would otherwise queue work on a closing runner.
+        self.services.sync_worker.stop()
         self.runner.shutdown()
         self.services.close()

@@ -29,6 +29,7 @@ class TaskRunner(QObject):
         self._io = ThreadPoolExecutor(max_workers=2, thread_name_prefix="io")
         self._finished.connect(self._deliver)
         self.in_flight = 0
+        self.closed = False
 
     def run(
         self,
@@ -37,7 +38,11 @@ class TaskRunner(QObject):
         on_error: Callback | None = None,
         *,
         pool: str = "counter",
-    ) -> Future[Any]:
+    ) -> Future[Any] | None:
+        """Run ``fn`` off the GUI thread; None once shut down (late events while closing are dropped)."""
+        if self.closed:
+            log.debug("task dropped: the runner is shut down")
+            return None
         executor = self._counter if pool == "counter" else self._io
         self.in_flight += 1
 
@@ -60,5 +65,6 @@ class TaskRunner(QObject):
             callback(value)
 
     def shutdown(self) -> None:
+        self.closed = True
         self._counter.shutdown(wait=True, cancel_futures=True)
         self._io.shutdown(wait=True, cancel_futures=True)

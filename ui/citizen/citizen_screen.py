@@ -67,8 +67,11 @@ class CitizenScreen(QWidget):
         self.idle = QWidget()
         il = QVBoxLayout(self.idle)
         il.addStretch(1)
-        il.addWidget(_label(_("当前叫号"), "citizenCaption"))
-        self.current_number = _label("—", "citizenNumber")
+        # Before the first call there is no number to show: greet instead of a dash in huge type.
+        self.idle_caption = _label(_("欢迎您，请稍候"), "citizenCaption")
+        il.addWidget(self.idle_caption)
+        self.current_number = _label("", "citizenNumber")
+        self.current_number.hide()
         il.addWidget(self.current_number)
         il.addSpacing(30)
         il.addWidget(
@@ -140,7 +143,9 @@ class CitizenScreen(QWidget):
         self.stack.setCurrentWidget(self.idle)
 
     def show_called(self, ticket_no: str) -> None:
+        self.idle_caption.setText(_("当前叫号"))
         self.current_number.setText(ticket_no)
+        self.current_number.show()
         self.called_text.setText(
             _("请 {ticket} 号\n到 {window} 号窗口办理").format(ticket=ticket_no, window=self.window_no)
         )
