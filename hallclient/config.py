@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hallclient.i18n import LANGUAGES
+from hallclient.i18n import LANGUAGES, N_, _
 
 
 class ConfigError(Exception):
@@ -92,7 +92,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "sync": SyncConfig,
 }
 
-_TYPE_NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+_TYPE_NAMES = {str: N_("字符串"), int: N_("整数"), float: N_("数字"), bool: N_("true 或 false")}
 
 
 def system_config_path() -> Path:
@@ -105,21 +105,25 @@ def _coerce(path: Path | None, key: str, value: Any, expected: type[Any]) -> Any
     if expected is float and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
     if expected is int and isinstance(value, bool):
-        raise ConfigError(path, key, f"expected {_TYPE_NAMES[int]}, got {value!r}")
+        raise ConfigError(
+            path, key, _("应为{kind}，实际为 {value!r}").format(kind=_(_TYPE_NAMES[int]), value=value)
+        )
     if not isinstance(value, expected):
-        raise ConfigError(path, key, f"expected {_TYPE_NAMES[expected]}, got {value!r}")
+        raise ConfigError(
+            path, key, _("应为{kind}，实际为 {value!r}").format(kind=_(_TYPE_NAMES[expected]), value=value)
+        )
     return value
 
 
 def _section(path: Path | None, name: str, raw: Any, cls: type[Any]) -> Any:
     if not isinstance(raw, dict):
-        raise ConfigError(path, name, "expected a table (a [section] with keys)")
+        raise ConfigError(path, name, _("应为一个配置节（[节名] 下面若干键）"))
     fields = {f.name: f for f in dataclasses.fields(cls)}
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in fields:
             known = ", ".join(sorted(fields))
-            raise ConfigError(path, f"{name}.{key}", f"unknown key; known keys are: {known}")
+            raise ConfigError(path, f"{name}.{key}", _("未知的配置项；可用的有：{known}").format(known=known))
         expected = type(getattr(cls(), key))
         values[key] = _coerce(path, f"{name}.{key}", value, expected)
     return cls(**values)
@@ -128,23 +132,33 @@ def _section(path: Path | None, name: str, raw: Any, cls: type[Any]) -> Any:
 def _validate(cfg: Config) -> None:
     p = cfg.source
     if not cfg.server.url.startswith(("http://", "https://")):
-        raise ConfigError(p, "server.url", f"expected an http:// or https:// URL, got {cfg.server.url!r}")
+        raise ConfigError(
+            p,
+            "server.url",
+            _("应为 http:// 或 https:// 开头的地址，实际为 {url!r}").format(url=cfg.server.url),
+        )
     if cfg.server.timeout_s <= 0:
-        raise ConfigError(p, "server.timeout_s", "expected a positive number of seconds")
+        raise ConfigError(p, "server.timeout_s", _("应为大于 0 的秒数"))
     if not 1 <= cfg.counter.window_no <= 999:
-        raise ConfigError(p, "counter.window_no", f"expected 1..999, got {cfg.counter.window_no}")
+        raise ConfigError(
+            p, "counter.window_no", _("应为 1 到 999，实际为 {value}").format(value=cfg.counter.window_no)
+        )
     if not cfg.counter.hall_code.strip():
-        raise ConfigError(p, "counter.hall_code", "must not be empty")
+        raise ConfigError(p, "counter.hall_code", _("不能为空"))
     if cfg.counter.language not in LANGUAGES:
-        raise ConfigError(p, "counter.language", f"expected one of {', '.join(LANGUAGES)}")
+        raise ConfigError(
+            p, "counter.language", _("应为以下之一：{choices}").format(choices=", ".join(LANGUAGES))
+        )
     if cfg.citizen_screen.rating_timeout_s < 5:
-        raise ConfigError(p, "citizen_screen.rating_timeout_s", "expected at least 5 seconds")
+        raise ConfigError(p, "citizen_screen.rating_timeout_s", _("至少 5 秒"))
     if cfg.printing.layout not in ("a4", "slip"):
-        raise ConfigError(p, "printing.layout", f"expected 'a4' or 'slip', got {cfg.printing.layout!r}")
+        raise ConfigError(
+            p, "printing.layout", _("应为 a4 或 slip，实际为 {value!r}").format(value=cfg.printing.layout)
+        )
     if cfg.sync.interval_s <= 0:
-        raise ConfigError(p, "sync.interval_s", "expected a positive number of seconds")
+        raise ConfigError(p, "sync.interval_s", _("应为大于 0 的秒数"))
     if not 1 <= cfg.sync.batch_size <= 500:
-        raise ConfigError(p, "sync.batch_size", "expected 1..500")
+        raise ConfigError(p, "sync.batch_size", _("应为 1 到 500"))
 
 
 def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
@@ -157,7 +171,7 @@ def parse_config(data: dict[str, Any], source: Path | None = None) -> Config:
         cls = _SECTIONS.get(name)
         if cls is None:
             known = ", ".join(sorted([*_SECTIONS, "data_dir"]))
-            raise ConfigError(source, name, f"unknown section; known sections are: {known}")
+            raise ConfigError(source, name, _("未知的配置节；可用的有：{known}").format(known=known))
         sections[name] = _section(source, name, raw, cls)
     cfg = Config(**sections, source=source)
     if data_dir is not None:
@@ -176,13 +190,13 @@ def load_config(path: Path | None = None) -> Config:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError(path, "file", "the configuration file does not exist") from None
+        raise ConfigError(path, "file", _("配置文件不存在")) from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(path, "file", f"cannot be read: {exc}") from None
+        raise ConfigError(path, "file", _("无法读取：{error}").format(error=exc)) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, "syntax", f"is not valid TOML: {exc}") from None
+        raise ConfigError(path, "syntax", _("不是有效的 TOML：{error}").format(error=exc)) from None
     return with_device_id(parse_config(data, path))
 
 

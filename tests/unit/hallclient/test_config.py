@@ -50,28 +50,28 @@ def test_typo_in_key_names_file_key_and_known_keys(tmp_path: Path) -> None:
 
 
 def test_wrong_type_says_what_was_expected(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"\[counter.window_no\] expected an integer, got '3'"):
+    with pytest.raises(ConfigError, match=r"\[counter.window_no\] 应为整数，实际为 '3'"):
         load_config(write(tmp_path, '[counter]\nwindow_no = "3"\n'))
 
 
 def test_out_of_range_window(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="counter.window_no.*1..999"):
+    with pytest.raises(ConfigError, match="counter.window_no.*1 到 999"):
         load_config(write(tmp_path, "[counter]\nwindow_no = 0\n"))
 
 
 def test_unknown_section(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="unknown section"):
+    with pytest.raises(ConfigError, match="未知的配置节"):
         load_config(write(tmp_path, "[printer]\nname = 'x'\n"))
 
 
 def test_bad_toml_syntax(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="not valid TOML"):
+    with pytest.raises(ConfigError, match="不是有效的 TOML"):
         load_config(write(tmp_path, "[server\nurl = 1\n"))
 
 
 def test_missing_file_is_named(tmp_path: Path) -> None:
     missing = tmp_path / "nope.toml"
-    with pytest.raises(ConfigError, match="does not exist") as err:
+    with pytest.raises(ConfigError, match="配置文件不存在") as err:
         load_config(missing)
     assert str(missing) in str(err.value)
 
