@@ -216,17 +216,18 @@ def _materials_table(data: ReceiptData, layout: str, fw: float, t: Translate) ->
     # 72 mm has no room for a number column; the name column gets it.
     heads: tuple[str, ...]
     if slip:
-        widths = [fw - 19 * mm - 9 * mm, 19 * mm, 9 * mm]
-        heads = (t("材料名称"), t("核验情况"), t("份数"))
+        widths = [fw - 19 * mm - 11 * mm, 19 * mm, 11 * mm]
+        heads = (t("材料名称"), t("核验情况"), t("复印件"))
     else:
-        widths = [12 * mm, fw - 12 * mm - 36 * mm - 18 * mm, 36 * mm, 18 * mm]
-        heads = (t("序号"), t("材料名称"), t("核验情况"), t("份数"))
+        widths = [12 * mm, fw - 12 * mm - 36 * mm - 22 * mm, 36 * mm, 22 * mm]
+        heads = (t("序号"), t("材料名称"), t("核验情况"), t("复印件份数"))
     rows: list[list[Flowable]] = [[para(h, st.cell_center) for h in heads]]
     for i, m in enumerate(data.materials, start=1):
         row = [
             para(m.name, st.cell),
             para(_check_text(m.check, t), st.cell_center),
-            para(str(m.copies), st.cell_center),
+            # Forms are kept in the original only: "0 copies" would read like something missing.
+            para(str(m.copies) if m.copies else "—", st.cell_center),
         ]
         rows.append(row if slip else [para(str(i), st.cell_center), *row])
     if not data.materials:
