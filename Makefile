@@ -36,6 +36,16 @@ catalogs: .stamp-venv
 	  if [ ! -f "$$mo" ] || [ "$$po" -nt "$$mo" ]; then $(BIN)/pybabel compile -i "$$po" -o "$$mo" || exit 1; fi; \
 	done
 
+# Re-extract every marked string into the .pot and merge it into each language's .po. printing/
+# translates with `t = translator(lang)`, hence `-k t`. New msgids come in untranslated (no fuzzy
+# guesses) and strings gone from the source are dropped; translate, then `make catalogs`.
+.PHONY: messages
+messages: .stamp-venv
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k t --no-location --sort-output \
+	  --project hallclient -o resources/translations/hallclient.pot .
+	$(BIN)/pybabel update -i resources/translations/hallclient.pot -d resources/translations -D hallclient \
+	  --no-fuzzy-matching --ignore-obsolete
+
 run: bootstrap
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
 	  $(BIN)/hallclient demo; \

@@ -252,7 +252,7 @@ class WorkCalendar:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise CalendarError(
-                path, _("不是 UTF-8 编码：第{offset}个字节无法解码").format(offset=exc.start)
+                path, _("不是 UTF-8 编码：第{offset}个字节无法解码").format(offset=exc.start + 1)
             ) from None
         parsed = _parse_year(path, year, text)
         self._years[year] = parsed

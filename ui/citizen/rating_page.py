@@ -5,16 +5,16 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from hallclient.i18n import _
+from hallclient.i18n import N_, _
 from hallclient.wire import RatingLevel
 
 # The national 好差评 scale, best first; colours go from green to red.
 LEVELS = [
-    (RatingLevel.VERY_SATISFIED, "非常满意", "#15803d"),
-    (RatingLevel.SATISFIED, "满意", "#4d7c0f"),
-    (RatingLevel.BASIC, "基本满意", "#a16207"),
-    (RatingLevel.DISSATISFIED, "不满意", "#c2410c"),
-    (RatingLevel.VERY_DISSATISFIED, "非常不满意", "#b91c1c"),
+    (RatingLevel.VERY_SATISFIED, N_("非常满意"), "#15803d"),
+    (RatingLevel.SATISFIED, N_("满意"), "#4d7c0f"),
+    (RatingLevel.BASIC, N_("基本满意"), "#a16207"),
+    (RatingLevel.DISSATISFIED, N_("不满意"), "#c2410c"),
+    (RatingLevel.VERY_DISSATISFIED, N_("非常不满意"), "#b91c1c"),
 ]
 
 

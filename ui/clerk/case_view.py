@@ -28,26 +28,26 @@ from PySide6.QtWidgets import (
 from hallclient import wire
 from hallclient.counter import ServiceContext
 from hallclient.domain import MaterialCheck
-from hallclient.i18n import _
+from hallclient.i18n import N_, _
 from hallclient.validation import InvalidInput, validate_phone, validate_resident_id
 
 PRE_REVIEW_LABELS = {
-    wire.PreReviewResult.PASSED: ("预审通过", "#15803d"),
-    wire.PreReviewResult.NEEDS_CORRECTION: ("预审需补正", "#b45309"),
-    wire.PreReviewResult.REJECTED: ("预审未通过", "#b91c1c"),
-    wire.PreReviewResult.NONE: ("未经网上预审", "#6b7280"),
+    wire.PreReviewResult.PASSED: (N_("预审通过"), "#15803d"),
+    wire.PreReviewResult.NEEDS_CORRECTION: (N_("预审需补正"), "#b45309"),
+    wire.PreReviewResult.REJECTED: (N_("预审未通过"), "#b91c1c"),
+    wire.PreReviewResult.NONE: (N_("未经网上预审"), "#6b7280"),
 }
 MATERIAL_REVIEW_LABELS = {
-    wire.MaterialStatus.OK: "预审合格",
-    wire.MaterialStatus.MISSING: "预审缺失",
-    wire.MaterialStatus.WRONG: "预审不符",
-    wire.MaterialStatus.NOT_REVIEWED: "未预审",
+    wire.MaterialStatus.OK: N_("预审合格"),
+    wire.MaterialStatus.MISSING: N_("预审缺失"),
+    wire.MaterialStatus.WRONG: N_("预审不符"),
+    wire.MaterialStatus.NOT_REVIEWED: N_("未预审"),
 }
 CHECK_LABELS = {
-    MaterialCheck.ORIGINAL_SEEN: "已核原件",
-    MaterialCheck.COPY_TAKEN: "已收复印件",
-    MaterialCheck.MISSING: "缺失",
-    MaterialCheck.WRONG: "不符合要求",
+    MaterialCheck.ORIGINAL_SEEN: N_("已核原件"),
+    MaterialCheck.COPY_TAKEN: N_("已收复印件"),
+    MaterialCheck.MISSING: N_("缺失"),
+    MaterialCheck.WRONG: N_("不符合要求"),
 }
 
 

@@ -17,17 +17,17 @@ from PySide6.QtWidgets import (
 )
 
 from hallclient.counter import QueueRow
-from hallclient.i18n import _
+from hallclient.i18n import N_, _
 from hallclient.wire import TicketState
 
 STATE_LABELS = {
-    TicketState.WAITING: "等候中",
-    TicketState.CALLED: "已叫号",
-    TicketState.SERVING: "办理中",
-    TicketState.PARKED: "挂起",
-    TicketState.NO_SHOW: "过号",
-    TicketState.TRANSFERRED: "已转移",
-    TicketState.DONE: "已办结",
+    TicketState.WAITING: N_("等候中"),
+    TicketState.CALLED: N_("已叫号"),
+    TicketState.SERVING: N_("办理中"),
+    TicketState.PARKED: N_("挂起"),
+    TicketState.NO_SHOW: N_("过号"),
+    TicketState.TRANSFERRED: N_("已转移"),
+    TicketState.DONE: N_("已办结"),
 }
 STATE_COLORS = {
     TicketState.WAITING: "#1f2937",
