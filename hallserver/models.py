@@ -5,8 +5,46 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """An instant, stored as UTC and always read back timezone-aware (UTC).
+
+    SQLite keeps no UTC offset: a plain ``DateTime(timezone=True)`` stores the wall
+    clock of whatever offset the value carried (a counter's +08:00, the server's
+    local zone) and reads it back naive. Normalising to UTC on the way in makes
+    stored values, SQL comparisons and ORDER BY mean the same instant everywhere;
+    on PostgreSQL (timestamptz) it changes nothing. Naive values are taken as UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -47,7 +85,7 @@ class Clerk(Base):
     password_hash: Mapped[str] = mapped_column(String(200))
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
 
 
 class AuthToken(Base):
@@ -59,7 +97,7 @@ class AuthToken(Base):
     hall_code: Mapped[str] = mapped_column(String(32))
     window_no: Mapped[int] = mapped_column(Integer)
     device_id: Mapped[str] = mapped_column(String(64))
-    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
@@ -96,10 +134,10 @@ class Ticket(Base):
     item_code: Mapped[str | None] = mapped_column(String(64), default=None)
     state: Mapped[str] = mapped_column(String(16), default="waiting", index=True)
     window_no: Mapped[int | None] = mapped_column(Integer, default=None)
-    issued_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    issued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     # When the citizen is due: the booked slot's start, or the time a walk-in took the number.
-    due_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    called_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), default=None)
+    due_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    called_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
 
 
 class Case(Base):
@@ -112,7 +150,7 @@ class Case(Base):
     ticket_no: Mapped[str | None] = mapped_column(String(16), default=None)
     item_code: Mapped[str] = mapped_column(String(64))
     decision: Mapped[str] = mapped_column(String(16))
-    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     device_id: Mapped[str] = mapped_column(String(64))
 
@@ -126,7 +164,7 @@ class Document(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     signature: Mapped[str] = mapped_column(String(128))
-    printed_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    printed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     reprint_no: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -141,8 +179,8 @@ class Rating(Base):
     level: Mapped[str] = mapped_column(String(24))
     reasons: Mapped[list[Any]] = mapped_column(JSON)
     comment: Mapped[str] = mapped_column(Text, default="")
-    decided_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    rated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), index=True)
+    decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    rated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class AppliedOp(Base):
@@ -155,7 +193,7 @@ class AppliedOp(Base):
     kind: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(16))
     detail: Mapped[str] = mapped_column(Text, default="")
-    received_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class ChangeLog(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 import secrets
 from dataclasses import dataclass
 
@@ -77,7 +78,8 @@ def login(s: Session, req: wire.LoginRequest, now: dt.datetime) -> wire.LoginRes
     if clerk.disabled:
         raise ApiError(403, "account_disabled", "该账号已停用，请联系大厅管理员")
     if clerk.locked_until is not None and _aware(clerk.locked_until) > now:
-        minutes = max(1, int((_aware(clerk.locked_until) - now).total_seconds() // 60) + 1)
+        # Round up: with exactly 15 minutes left the clerk is told 15, not 16.
+        minutes = max(1, math.ceil((_aware(clerk.locked_until) - now).total_seconds() / 60))
         raise ApiError(
             423, "account_locked", f"密码连续输错 {MAX_FAILED_LOGINS} 次，账号已锁定，请 {minutes} 分钟后再试"
         )

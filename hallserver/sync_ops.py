@@ -145,7 +145,13 @@ def _case_decided(s: Session, who: Principal, raw: dict[str, object], now: dt.da
     served_twice = ""
     if p.booking_code:
         earlier = s.scalar(
-            select(Case).where(Case.booking_code == p.booking_code, Case.decision != "correct").limit(1)
+            select(Case)
+            .where(
+                Case.hall_code == who.hall_code,
+                Case.booking_code == p.booking_code,
+                Case.decision != "correct",
+            )
+            .limit(1)
         )
         if earlier is not None and p.decision is not wire.Decision.CORRECT:
             served_twice = f"预约 {p.booking_code} 已由 {earlier.window_no} 号窗口办理（{earlier.case_no}）"
@@ -167,7 +173,8 @@ def _case_decided(s: Session, who: Principal, raw: dict[str, object], now: dt.da
     )
     if p.booking_code:
         b = s.get(Booking, p.booking_code)
-        if b is not None and b.status != "served":
+        # Only this hall's bookings: a mistyped code must not mark another hall's citizen served.
+        if b is not None and b.hall_code == who.hall_code and b.status != "served":
             b.status = "served"
             record_booking(s, b)
     if p.ticket_no:
@@ -181,6 +188,9 @@ def _case_decided(s: Session, who: Principal, raw: dict[str, object], now: dt.da
 
 def _rating_given(s: Session, who: Principal, raw: dict[str, object], now: dt.datetime) -> str | None:
     p = wire.RatingPayload.model_validate(raw)
+    if not p.case_no.startswith(f"{who.hall_code}-"):
+        # Ratings are keyed by case number: another hall's rating would block the real one.
+        raise Rejected(f"办件编号 {p.case_no} 不属于大厅 {who.hall_code}")
     if s.get(Rating, p.case_no) is not None:
         raise Conflict(f"办件 {p.case_no} 已有评价，一次服务只能评价一次")
     s.add(

@@ -1,0 +1,414 @@
+"""Pushing a counter's outbox: applied, duplicate, rejected, conflict; documents and the verify page."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from hallserver_testkit import (
+    API,
+    Counter,
+    booking_code,
+    case_no,
+    case_payload,
+    doc_fields,
+    document_payload,
+    op,
+    rating_payload,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from hallclient.signing import generate_private_key
+from hallserver.models import AppliedOp, Booking, Case, Document, Rating, Ticket
+
+
+def push(
+    client: TestClient, c: Counter, *ops: dict[str, Any], device_id: str | None = None
+) -> list[dict[str, Any]]:
+    r = client.post(
+        f"{API}/sync/push", json={"device_id": device_id or c.device_id, "ops": list(ops)}, headers=c.headers
+    )
+    assert r.status_code == 200, r.text
+    results: list[dict[str, Any]] = r.json()["results"]
+    assert [x["op_id"] for x in results] == [o["op_id"] for o in ops]
+    return results
+
+
+def test_case_decided_is_applied_and_marks_booking_and_ticket(
+    client: TestClient, window1: Counter, sessions: sessionmaker[Session]
+) -> None:
+    [res] = push(client, window1, op("case_decided", case_payload(booking=booking_code(1), ticket_no="A001")))
+    assert res["status"] == "applied"
+    assert res["detail"] == ""
+    with sessions() as s:
+        case = s.get(Case, case_no(1))
+        assert case is not None
+        assert (case.decision, case.device_id, case.booking_code) == (
+            "accept",
+            window1.device_id,
+            booking_code(1),
+        )
+        assert s.get(Booking, booking_code(1)).status == "served"  # type: ignore[union-attr]
+        t = s.scalar(select(Ticket).where(Ticket.ticket_no == "A001"))
+        assert t is not None and (t.state, t.window_no) == ("done", 1)
+
+
+def test_resent_op_is_a_duplicate_with_the_same_op_id(
+    client: TestClient, window1: Counter, sessions: sessionmaker[Session]
+) -> None:
+    first = op("case_decided", case_payload())
+    assert push(client, window1, first)[0]["status"] == "applied"
+    again = push(client, window1, first)
+    assert again == [{"op_id": first["op_id"], "status": "duplicate", "detail": ""}]
+    with sessions() as s:
+        assert len(s.scalars(select(Case)).all()) == 1
+        assert len(s.scalars(select(AppliedOp)).all()) == 1
+
+
+def test_resent_rejected_op_answers_with_the_first_detail(client: TestClient, window1: Counter) -> None:
+    bad = op(
+        "ticket_state", {"ticket_no": "Z999", "state": "called", "window_no": 1, "at": "2026-03-02T10:00:00Z"}
+    )
+    first = push(client, window1, bad)[0]
+    assert first["status"] == "rejected"
+    second = push(client, window1, bad)[0]
+    assert second["status"] == "duplicate"
+    assert second["detail"] == first["detail"]
+
+
+def test_one_push_may_mix_outcomes(client: TestClient, window1: Counter) -> None:
+    good = op("case_decided", case_payload())
+    bad = op("rating_given", {"case_no": case_no(1)})
+    results = push(client, window1, good, bad, good)
+    assert [r["status"] for r in results] == ["applied", "rejected", "duplicate"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "field"),
+    [
+        ("case_decided", {k: v for k, v in case_payload().items() if k != "decision"}, "decision"),
+        ("case_decided", {**case_payload(), "decision": "maybe"}, "decision"),
+        ("case_decided", {**case_payload(), "surprise": 1}, "surprise"),
+        ("rating_given", {**rating_payload(case_no(1)), "level": "meh"}, "level"),
+        ("ticket_state", {"ticket_no": "A001", "state": "called", "window_no": 1}, "at"),
+        ("document_printed", {**document_payload(generate_private_key()), "sha256": "xyz"}, "sha256"),
+    ],
+    ids=["missing-decision", "bad-decision", "extra-field", "bad-level", "missing-at", "bad-sha256"],
+)
+def test_malformed_payload_is_rejected_naming_the_field(
+    client: TestClient, window1: Counter, kind: str, payload: dict[str, Any], field: str
+) -> None:
+    [res] = push(client, window1, op(kind, payload))
+    assert res["status"] == "rejected"
+    assert field in res["detail"]
+    assert kind in res["detail"]
+
+
+def test_malformed_payload_stores_nothing(
+    client: TestClient, window1: Counter, sessions: sessionmaker[Session]
+) -> None:
+    push(client, window1, op("case_decided", {**case_payload(), "decision": "maybe"}))
+    with sessions() as s:
+        assert s.scalars(select(Case)).all() == []
+
+
+def test_ticket_state_for_an_unknown_ticket_is_rejected(client: TestClient, window1: Counter) -> None:
+    payload = {"ticket_no": "Z999", "state": "serving", "window_no": 1, "at": "2026-03-02T10:00:00+00:00"}
+    [res] = push(client, window1, op("ticket_state", payload))
+    assert res["status"] == "rejected"
+    assert "Z999" in res["detail"]
+
+
+def test_ticket_state_moves_a_known_ticket(
+    client: TestClient, window1: Counter, sessions: sessionmaker[Session]
+) -> None:
+    payload = {"ticket_no": "A005", "state": "no_show", "window_no": 1, "at": "2026-03-02T10:00:00+00:00"}
+    assert push(client, window1, op("ticket_state", payload))[0]["status"] == "applied"
+    with sessions() as s:
+        t = s.scalar(select(Ticket).where(Ticket.ticket_no == "A005"))
+        assert t is not None and (t.state, t.window_no) == ("no_show", 1)
+
+
+def test_ticket_called_by_two_windows_is_a_conflict(client: TestClient, login) -> None:  # type: ignore[no-untyped-def]
+    w1 = login(window_no=1, username="clerk1")
+    w2 = login(window_no=2, username="clerk2")
+    client.post(f"{API}/queue/call-next", json={"window_no": 1}, headers=w1.headers)  # A001 to window 1
+    payload = {"ticket_no": "A001", "state": "serving", "window_no": 2, "at": "2026-03-02T10:00:00+00:00"}
+    [res] = push(client, w2, op("ticket_state", payload))
+    assert res["status"] == "conflict"
+    assert "1 号窗口" in res["detail"]
+
+
+def test_case_for_another_hall_is_rejected(client: TestClient, window1: Counter) -> None:
+    [res] = push(client, window1, op("case_decided", case_payload("EAST-20260302-1-0001")))
+    assert res["status"] == "rejected"
+    assert "EAST-20260302-1-0001" in res["detail"]
+
+
+def test_same_case_number_twice_with_new_op_is_a_conflict(client: TestClient, window1: Counter) -> None:
+    assert push(client, window1, op("case_decided", case_payload()))[0]["status"] == "applied"
+    [res] = push(client, window1, op("case_decided", case_payload()))
+    assert res["status"] == "conflict"
+
+
+def test_booking_decided_twice_is_a_conflict_but_the_counters_case_is_kept(
+    client: TestClient,
+    login,
+    sessions: sessionmaker[Session],  # type: ignore[no-untyped-def]
+) -> None:
+    w1 = login(window_no=1, username="clerk1")
+    w2 = login(window_no=2, username="clerk2")
+    first = case_payload(case_no(1, 1), booking=booking_code(7), window_no=1)
+    second = case_payload(case_no(1, 2), booking=booking_code(7), window_no=2)
+    assert push(client, w1, op("case_decided", first))[0]["status"] == "applied"
+    [res] = push(client, w2, op("case_decided", second))
+    assert res["status"] == "conflict"
+    assert booking_code(7) in res["detail"]
+    assert case_no(1, 1) in res["detail"]
+    with sessions() as s:
+        # The counter's facts win: both decisions are on record for a person to sort out.
+        assert {c.case_no for c in s.scalars(select(Case)).all()} == {case_no(1, 1), case_no(1, 2)}
+
+
+def test_a_correction_then_an_acceptance_of_one_booking_is_no_conflict(
+    client: TestClient, window1: Counter
+) -> None:
+    correct = case_payload(case_no(1), booking=booking_code(3), decision="correct")
+    accept = case_payload(case_no(2), booking=booking_code(3), decision="accept")
+    assert [
+        r["status"] for r in push(client, window1, op("case_decided", correct), op("case_decided", accept))
+    ] == [
+        "applied",
+        "applied",
+    ]
+
+
+def test_rating_is_stored_without_the_citizen(
+    client: TestClient, window1: Counter, sessions: sessionmaker[Session]
+) -> None:
+    assert (
+        push(client, window1, op("rating_given", rating_payload(case_no(1), "satisfied")))[0]["status"]
+        == "applied"
+    )
+    with sessions() as s:
+        r = s.get(Rating, case_no(1))
+        assert r is not None and r.level == "satisfied"
+        assert not hasattr(r, "applicant")
+
+
+def test_rating_twice_for_one_case_is_a_conflict(
+    client: TestClient, window1: Counter, sessions: sessionmaker[Session]
+) -> None:
+    assert (
+        push(client, window1, op("rating_given", rating_payload(case_no(1), "satisfied")))[0]["status"]
+        == "applied"
+    )
+    [res] = push(client, window1, op("rating_given", rating_payload(case_no(1), "very_dissatisfied")))
+    assert res["status"] == "conflict"
+    with sessions() as s:
+        assert s.get(Rating, case_no(1)).level == "satisfied"  # type: ignore[union-attr]
+
+
+def test_device_mismatch_rejects_every_op(
+    client: TestClient, window1: Counter, sessions: sessionmaker[Session]
+) -> None:
+    ops = [op("case_decided", case_payload()), op("rating_given", rating_payload(case_no(1)))]
+    results = push(client, window1, *ops, device_id="SOMEONE-ELSE")
+    assert [r["status"] for r in results] == ["rejected", "rejected"]
+    assert all("SOMEONE-ELSE" in r["detail"] for r in results)
+    with sessions() as s:
+        assert s.scalars(select(Case)).all() == []
+        assert s.scalars(select(AppliedOp)).all() == []
+    # The same ops from the right device are then applied, not "duplicate".
+    assert [r["status"] for r in push(client, window1, *ops)] == ["applied", "applied"]
+
+
+def test_push_needs_login(client: TestClient) -> None:
+    r = client.post(f"{API}/sync/push", json={"device_id": "PC-01", "ops": []})
+    assert r.status_code == 401
+
+
+def test_push_with_a_bad_op_kind_is_422(client: TestClient, window1: Counter) -> None:
+    bad = {**op("case_decided", case_payload()), "kind": "launch_missiles"}
+    r = client.post(
+        f"{API}/sync/push", json={"device_id": window1.device_id, "ops": [bad]}, headers=window1.headers
+    )
+    assert r.status_code == 422
+    assert r.json()["error"] == "invalid_request"
+    assert r.json()["field"] == "ops.0.kind"
+
+
+def test_push_with_a_bad_op_id_is_422(client: TestClient, window1: Counter) -> None:
+    bad = {**op("case_decided", case_payload()), "op_id": "not-a-uuid"}
+    r = client.post(
+        f"{API}/sync/push", json={"device_id": window1.device_id, "ops": [bad]}, headers=window1.headers
+    )
+    assert r.status_code == 422
+    assert r.json()["field"] == "ops.0.op_id"
+
+
+# -- documents and the verify page ------------------------------------------------
+
+
+def test_printed_document_verifies_as_genuine(
+    client: TestClient, window1: Counter, hall_key: str, sessions: sessionmaker[Session]
+) -> None:
+    payload = document_payload(hall_key)
+    assert push(client, window1, op("document_printed", payload))[0]["status"] == "applied"
+    r = client.get(f"{API}/verify/{payload['doc_id']}", params={"s": payload["signature"]})
+    assert r.status_code == 200
+    assert r.headers["content-type"].startswith("text/html")
+    assert "验证通过" in r.text
+    assert "受理通知书" in r.text
+    assert case_no(1) in r.text
+    assert "个体工商户设立登记" in r.text
+    # The public page shows no personal data.
+    assert "张伟" not in r.text and "11010519491231002X" not in r.text
+    with sessions() as s:
+        assert s.get(Document, payload["doc_id"]) is not None
+
+
+def test_verify_page_needs_no_login(client: TestClient, window1: Counter, hall_key: str) -> None:
+    payload = document_payload(hall_key)
+    push(client, window1, op("document_printed", payload))
+    r = client.get(f"{API}/verify/{payload['doc_id']}", params={"s": payload["signature"]}, headers={})
+    assert r.status_code == 200
+
+
+def test_tampered_signature_fails_verification(client: TestClient, window1: Counter, hall_key: str) -> None:
+    payload = document_payload(hall_key)
+    push(client, window1, op("document_printed", payload))
+    sig = payload["signature"]
+    forged = ("A" if sig[0] != "A" else "B") + sig[1:]
+    r = client.get(f"{API}/verify/{payload['doc_id']}", params={"s": forged})
+    assert r.status_code == 200
+    assert "验证未通过" in r.text
+    assert "验证通过" not in r.text
+
+
+def test_missing_signature_parameter_fails_verification(
+    client: TestClient, window1: Counter, hall_key: str
+) -> None:
+    payload = document_payload(hall_key)
+    push(client, window1, op("document_printed", payload))
+    assert "验证未通过" in client.get(f"{API}/verify/{payload['doc_id']}").text
+
+
+def test_tampered_fields_fail_verification(client: TestClient, window1: Counter, hall_key: str) -> None:
+    original = doc_fields()
+    tampered = {**original, "decision": "complete", "promised_date": "2026-02-01"}
+    payload = document_payload(hall_key, fields=tampered, signed_fields=original)
+    assert push(client, window1, op("document_printed", payload))[0]["status"] == "applied"
+    r = client.get(f"{API}/verify/{payload['doc_id']}", params={"s": payload["signature"]})
+    assert r.status_code == 200
+    assert "验证未通过" in r.text
+    assert "2026-02-01" not in r.text
+
+
+def test_document_signed_with_another_key_fails_verification(client: TestClient, window1: Counter) -> None:
+    payload = document_payload(generate_private_key())
+    push(client, window1, op("document_printed", payload))
+    r = client.get(f"{API}/verify/{payload['doc_id']}", params={"s": payload["signature"]})
+    assert "验证未通过" in r.text
+
+
+def test_unknown_document_is_a_404_page(client: TestClient) -> None:
+    r = client.get(f"{API}/verify/NO-SUCH-DOC", params={"s": "abc"})
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("text/html")
+    assert "未找到" in r.text
+
+
+def test_verify_page_escapes_field_values(client: TestClient, window1: Counter, hall_key: str) -> None:
+    fields = {**doc_fields(), "item_name": "<script>alert(1)</script>"}
+    payload = document_payload(hall_key, fields=fields)
+    push(client, window1, op("document_printed", payload))
+    r = client.get(f"{API}/verify/{payload['doc_id']}", params={"s": payload["signature"]})
+    assert "验证通过" in r.text
+    assert "<script>" not in r.text
+    assert "&lt;script&gt;" in r.text
+
+
+def test_reprint_of_a_document_is_applied_and_counts_up(
+    client: TestClient, window1: Counter, hall_key: str, sessions: sessionmaker[Session]
+) -> None:
+    payload = document_payload(hall_key)
+    push(client, window1, op("document_printed", payload))
+    reprint = {**payload, "reprint_no": 2}
+    assert push(client, window1, op("document_printed", reprint))[0]["status"] == "applied"
+    with sessions() as s:
+        assert s.get(Document, payload["doc_id"]).reprint_no == 2  # type: ignore[union-attr]
+
+
+def test_same_doc_id_with_different_content_is_a_conflict(
+    client: TestClient, window1: Counter, hall_key: str
+) -> None:
+    payload = document_payload(hall_key)
+    push(client, window1, op("document_printed", payload))
+    other = document_payload(hall_key, fields={**doc_fields(), "decision": "reject"})
+    [res] = push(client, window1, op("document_printed", other))
+    assert res["status"] == "conflict"
+    # The registered paper still verifies.
+    r = client.get(f"{API}/verify/{payload['doc_id']}", params={"s": payload["signature"]})
+    assert "验证通过" in r.text
+
+
+def test_op_ids_are_global_not_per_kind(client: TestClient, window1: Counter, hall_key: str) -> None:
+    shared = str(uuid.uuid4())
+    assert push(client, window1, op("case_decided", case_payload(), op_id=shared))[0]["status"] == "applied"
+    [res] = push(client, window1, op("document_printed", document_payload(hall_key), op_id=shared))
+    assert res["status"] == "duplicate"
+
+
+# -- one hall's counter cannot touch another hall's records ------------------------
+
+
+def _east_counter(client: TestClient) -> Counter:
+    from hallserver_testkit import OTHER_HALL, OTHER_PASSWORD, login_body
+
+    body = login_body(hall_code=OTHER_HALL, username="east1", password=OTHER_PASSWORD, device_id="EAST-PC-1")
+    r = client.post(f"{API}/auth/login", json=body)
+    assert r.status_code == 200, r.text
+    return Counter(r.json()["token"], "EAST-PC-1", 1, r.json())
+
+
+def test_a_case_naming_another_halls_booking_leaves_that_booking_alone(
+    client: TestClient, window1: Counter, other_hall: str, sessions: sessionmaker[Session]
+) -> None:
+    east = _east_counter(client)
+    end = client.get(f"{API}/sync/pull", params={"cursor": 0, "limit": 1000}, headers=window1.headers).json()
+    payload = case_payload("EAST-20260302-1-0001", booking=booking_code(5))
+    [res] = push(client, east, op("case_decided", payload))
+    assert res["status"] == "applied"
+    with sessions() as s:
+        assert s.get(Booking, booking_code(5)).status == "booked"  # type: ignore[union-attr]
+    # ... and DEMO's counters are not sent a change for it.
+    after = client.get(
+        f"{API}/sync/pull", params={"cursor": end["next_cursor"]}, headers=window1.headers
+    ).json()
+    assert after["changes"] == []
+
+
+def test_a_case_in_another_hall_does_not_make_a_booking_served_twice(
+    client: TestClient, window1: Counter, other_hall: str
+) -> None:
+    east = _east_counter(client)
+    push(client, east, op("case_decided", case_payload("EAST-20260302-1-0001", booking=booking_code(5))))
+    [res] = push(client, window1, op("case_decided", case_payload(case_no(1), booking=booking_code(5))))
+    assert res["status"] == "applied"
+
+
+def test_rating_for_another_halls_case_is_rejected(
+    client: TestClient, window1: Counter, other_hall: str, sessions: sessionmaker[Session]
+) -> None:
+    east = _east_counter(client)
+    [res] = push(client, east, op("rating_given", rating_payload(case_no(1), "very_dissatisfied")))
+    assert res["status"] == "rejected"
+    assert case_no(1) in res["detail"]
+    # DEMO's own rating for its case is not blocked by the stranger's attempt.
+    assert push(client, window1, op("rating_given", rating_payload(case_no(1))))[0]["status"] == "applied"
+    with sessions() as s:
+        assert s.get(Rating, case_no(1)).hall_code == "DEMO"  # type: ignore[union-attr]
