@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hallclient import wire
@@ -242,6 +242,10 @@ class Store:
         commit leaves neither, and nothing was printed with it yet.
         """
         with self._session.begin() as s:
+            # Take SQLite's write lock before reading the sequence: pysqlite starts the
+            # transaction only at the first write, so two threads could otherwise both read
+            # the same last_seq. The no-op UPDATE makes this transaction the only writer.
+            s.execute(text("UPDATE case_sequences SET last_seq = last_seq WHERE 0"))
             seq_row = s.get(CaseSequenceRow, (hall_code, day, window_no))
             if seq_row is None:
                 seq_row = CaseSequenceRow(hall_code=hall_code, day=day, window_no=window_no, last_seq=0)

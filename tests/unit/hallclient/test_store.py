@@ -438,15 +438,6 @@ def test_a_payload_for_failure_after_earlier_cases_keeps_the_sequence(store: Sto
     assert store.pending_count() == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: record_decision reads case_sequences.last_seq outside any write lock (pysqlite "
-        "begins the transaction only at the first write), so two threads deciding at the same "
-        "time both take the same number and the one that writes last fails with IntegrityError on "
-        "cases.case_no, although the store says it is safe from any thread"
-    ),
-)
 def test_decisions_from_two_threads_get_distinct_numbers(store: Store) -> None:
     other: dict[str, object] = {}
 
