@@ -84,6 +84,14 @@ class PlatformClient:
             raise Unreachable(
                 _("服务器在 {seconds} 秒内没有响应").format(seconds=self.timeout_s), code="timeout"
             ) from None
+        except requests.exceptions.SSLError:
+            # Reachable, but not trusted: say so, or IT staff hunt a network fault that is a certificate.
+            raise Unreachable(
+                _("服务器 {url} 的证书校验失败，请检查 [server] ca_bundle 配置和本机时间").format(
+                    url=self.base_url
+                ),
+                code="tls",
+            ) from None
         except requests.ConnectionError:
             raise Unreachable(
                 _("无法连接服务器 {url}").format(url=self.base_url), code="unreachable"
