@@ -7,9 +7,11 @@ BIN := $(VENV)/bin
 SHARED_SCREENS := $(abspath ../shared/qt/screens.json)
 SCREENS := $(if $(wildcard $(SHARED_SCREENS)),$(SHARED_SCREENS),$(abspath tests/qt/screens.json))
 
-# Debian packages: Qt's xcb/offscreen needs, PDF tools for tests, the CJK font source, QR decoder.
+# Debian packages: Qt's xcb/offscreen needs, PDF tools for tests, the CJK font source, QR decoder,
+# and PostgreSQL, which the server tests start on loopback (tests/helpers/postgres.py).
 APT_PACKAGES := libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxkbcommon0 \
-	libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 poppler-utils fonts-droid-fallback zbar-tools
+	libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 poppler-utils fonts-droid-fallback zbar-tools \
+	postgresql
 
 .PHONY: run test lint typecheck pytest bootstrap system-deps catalogs clean bench
 
