@@ -4,17 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from hallclient import wire
 from hallserver.models import Booking, ChangeLog, Ticket
 from hallserver.security import _aware
 
+# Any constant works: it names the lock that orders writers of change_log on PostgreSQL.
+_CHANGE_LOG_LOCK = 0x4A11C4A9
+
 
 def record_change(
     s: Session, entity: wire.ChangeEntity, key: str, data: dict[str, Any], hall: str | None
 ) -> None:
-    """Append a change in the caller's transaction, so the row and its change commit together."""
+    """Append a change in the caller's transaction, so the row and its change commit together.
+
+    Pull hands out changes by ``seq > cursor``, so a change must never become
+    visible after a higher seq was already handed out. SQLite has one writer at a
+    time anyway; on PostgreSQL two transactions could commit their sequence values
+    out of order, so writers of the change log take a transaction-scoped advisory
+    lock first (released at commit), which makes seq order commit order.
+    """
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHANGE_LOG_LOCK})
     s.add(ChangeLog(hall_code=hall, entity=entity.value, key=key, data=data))
 
 

@@ -83,6 +83,7 @@ def _read_password(from_stdin: bool) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per plugin on every start
     url = args.db or os.environ.get("HALLSERVER_DB") or default_db_url()
     try:
         return _run(args, url)

@@ -75,15 +75,21 @@ class PostgresServer:
         finally:
             shutil.rmtree(self.root, ignore_errors=True)
 
-    def create_database(self, name: str) -> str:
-        """A new empty database; returns its SQLAlchemy URL."""
+    def _admin(self, sql: str) -> None:
         import psycopg
 
-        with psycopg.connect(
-            f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres", autocommit=True
-        ) as c:
-            c.execute(f'CREATE DATABASE "{name}"')
+        dsn = f"host=127.0.0.1 port={self.port} user=postgres dbname=postgres"
+        with psycopg.connect(dsn, autocommit=True) as c:
+            c.execute(sql)  # type: ignore[arg-type]  # names come from the tests, not from users
+
+    def create_database(self, name: str, *, template: str | None = None) -> str:
+        """A new database (empty, or a copy of ``template``); returns its SQLAlchemy URL."""
+        self._admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
+    def drop_database(self, url: str) -> None:
+        name = url.rsplit("/", 1)[-1]
+        self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def start_postgres() -> PostgresServer:

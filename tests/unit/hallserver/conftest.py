@@ -6,6 +6,8 @@ The clock is the only thing the tests control, through ``create_app(clock=...)``
 
 from __future__ import annotations
 
+import itertools
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +26,7 @@ from hallserver_testkit import (
     local,
     login_body,
 )
+from helpers.postgres import PostgresServer, start_postgres
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -42,21 +45,53 @@ def hall_key() -> str:
     return generate_private_key()
 
 
+def _seed(engine: Engine, hall_key: str) -> None:
+    create_schema(engine)
+    with session_factory(engine)() as s:
+        seed_demo(s, DAY, public_key=public_key_of(hall_key))
+    engine.dispose()  # closes every connection: checkpoints SQLite's WAL, frees a PG template
+
+
 @pytest.fixture(scope="session")
 def seeded_db(tmp_path_factory: pytest.TempPathFactory, hall_key: str) -> Path:
-    """The demo hall seeded once per run; each test gets its own copy of the file."""
+    """The demo hall seeded once per run into SQLite; each test gets its own copy of the file."""
     path = tmp_path_factory.mktemp("seeded") / "hs.sqlite"
-    eng = make_engine(f"sqlite:///{path}")
-    create_schema(eng)
-    with session_factory(eng)() as s:
-        seed_demo(s, DAY, public_key=public_key_of(hall_key))
-    eng.dispose()  # closing the last connection checkpoints the WAL into the main file
+    _seed(make_engine(f"sqlite:///{path}"), hall_key)
     return path
 
 
-@pytest.fixture
-def engine(tmp_path: Path, seeded_db: Path) -> Iterator[Engine]:
-    """A real SQLite file in tmp_path holding the seeded demo hall."""
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server on loopback for the whole run (see tests/helpers/postgres.py)."""
+    server = start_postgres()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def seeded_pg_template(postgres: PostgresServer, hall_key: str) -> str:
+    """The demo hall seeded once into a PostgreSQL database used as a template."""
+    url = postgres.create_database("seeded_template")
+    _seed(make_engine(url), hall_key)
+    return "seeded_template"
+
+
+DATABASES = ["sqlite"] if os.environ.get("HALL_TEST_NO_PG") == "1" else ["sqlite", "postgresql"]
+_pg_counter = itertools.count(1)
+
+
+@pytest.fixture(params=DATABASES)
+def engine(request: pytest.FixtureRequest, tmp_path: Path, seeded_db: Path) -> Iterator[Engine]:
+    """The seeded demo hall in a database of its own: a SQLite file, or a PostgreSQL database."""
+    if request.param == "postgresql":
+        postgres: PostgresServer = request.getfixturevalue("postgres")
+        template = request.getfixturevalue("seeded_pg_template")
+        url = postgres.create_database(f"t{next(_pg_counter)}", template=template)
+        eng = make_engine(url)
+        yield eng
+        eng.dispose()
+        postgres.drop_database(url)
+        return
     target = tmp_path / "hs.sqlite"
     for suffix in ("", "-wal"):
         if Path(f"{seeded_db}{suffix}").exists():
