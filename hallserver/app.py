@@ -16,6 +16,7 @@ from hallserver import __version__, queue, security, sync_ops, verify_page
 from hallserver.changes import booking_to_wire, ticket_to_wire
 from hallserver.db import session_factory
 from hallserver.errors import ApiError, install_error_handlers
+from hallserver.limits import BodySizeLimit
 from hallserver.models import Booking, Case, CatalogItem, ChangeLog, Rating
 
 Clock = Callable[[], dt.datetime]
@@ -30,6 +31,7 @@ def create_app(engine: Engine, *, clock: Clock = security.utcnow) -> FastAPI:
     app.state.sessions = session_factory(engine)
     app.state.clock = clock
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit)
     app.include_router(_router(), prefix=wire.API_PREFIX)
     return app
 
@@ -161,6 +163,9 @@ def _router() -> APIRouter:
         date_to: Annotated[dt.date, Query(alias="to")],
         window: int | None = None,
     ) -> wire.StatsResponse:
+        # Ratings are for supervisors: the clerk being rated must not see them (好差评 rules).
+        if who.role not in ("supervisor", "admin"):
+            raise ApiError(403, "forbidden", "统计数据（含评价）仅限大厅负责人或管理员查看")
         if date_to < date_from:
             raise ApiError(422, "invalid_request", "统计区间的结束日期早于开始日期", "to")
         return _stats(s, who.hall_code, date_from, date_to, window)

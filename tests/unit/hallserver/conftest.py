@@ -27,7 +27,7 @@ from hallserver_testkit import (
     login_body,
 )
 from helpers.postgres import PostgresServer, start_postgres
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hallclient.signing import generate_private_key, public_key_of
@@ -137,6 +137,15 @@ def login(client: TestClient) -> LoginFn:
 @pytest.fixture
 def window1(login: LoginFn) -> Counter:
     return login(window_no=1, username="clerk1")
+
+
+@pytest.fixture
+def supervisor(sessions: sessionmaker[Session], login: LoginFn) -> Counter:
+    """clerk3 made the hall's supervisor (大厅负责人), signed in at window 3."""
+    with sessions() as s:
+        s.execute(update(Clerk).where(Clerk.username == "clerk3").values(role="supervisor"))
+        s.commit()
+    return login(window_no=3, username="clerk3")
 
 
 @pytest.fixture

@@ -84,3 +84,30 @@ def test_wrong_method_is_405_error_body(client: TestClient) -> None:
     r = client.get(f"{API}/auth/login")
     assert r.status_code == 405
     assert wire.ErrorBody.model_validate(r.json()).error == "method_not_allowed"
+
+
+def test_a_huge_body_is_refused_before_it_is_read(client: TestClient, window1: Counter) -> None:
+    from hallserver.limits import MAX_BODY_BYTES
+
+    big = b'{"device_id": "PC-01", "ops": [' + b" " * (MAX_BODY_BYTES + 10) + b"]}"
+    r = client.post(
+        f"{API}/sync/push", content=big, headers={**window1.headers, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 413
+    assert r.json()["error"] == "payload_too_large" and "MB" in r.json()["message"]
+
+
+def test_a_huge_chunked_body_without_length_is_refused_too(client: TestClient, window1: Counter) -> None:
+    from hallserver.limits import MAX_BODY_BYTES
+
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"device_id": "PC-01", "ops": ['
+        for _ in range(MAX_BODY_BYTES // 65536 + 2):
+            yield b" " * 65536
+        yield b"]}"
+
+    r = client.post(
+        f"{API}/sync/push", content=chunks(), headers={**window1.headers, "Content-Type": "application/json"}
+    )
+    assert r.status_code == 413
+    assert r.json()["error"] == "payload_too_large"
