@@ -48,6 +48,11 @@ messages: .stamp-venv
 	$(BIN)/pybabel update -i resources/translations/hallclient.pot -d resources/translations -D hallclient \
 	  --no-fuzzy-matching --ignore-obsolete
 
+# The committed OpenAPI document; a test fails when the code and this file drift apart.
+.PHONY: openapi
+openapi: .stamp-venv
+	$(BIN)/python -c "from hallserver.app import OPENAPI_FILE, openapi_document; OPENAPI_FILE.write_text(openapi_document(), encoding='utf-8')"
+
 run: bootstrap
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
 	  $(BIN)/hallclient demo; \

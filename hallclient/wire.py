@@ -14,16 +14,50 @@ import uuid
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 API_PREFIX = "/api/v1"
 WIRE_VERSION = "1"
 
 
-class WireModel(BaseModel):
-    """Unknown fields are refused: a typo in a payload is an error, not silence."""
+def _no_nul(value: Any) -> Any:
+    # Free-form objects (an op's payload) are checked when parsed into their own model.
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _no_nul(v)
+    return value
 
-    model_config = ConfigDict(extra="forbid")
+
+NO_NUL_PATTERN = "^[^\\x00]*$"
+
+
+def _document_no_nul(schema: dict[str, Any]) -> None:
+    """Say in the JSON schema what ``_reject_nul`` enforces, so clients and fuzzers know."""
+    for prop in schema.get("properties", {}).values():
+        variants = [prop, *prop.get("anyOf", [])]
+        variants += [v["items"] for v in variants if v.get("type") == "array" and "items" in v]
+        for variant in variants:
+            if variant.get("type") == "string" and "pattern" not in variant and "enum" not in variant:
+                if variant.get("format") in (None, ""):
+                    variant["pattern"] = NO_NUL_PATTERN
+
+
+class WireModel(BaseModel):
+    """Unknown fields are refused: a typo in a payload is an error, not silence.
+
+    NUL characters are refused everywhere: no real input has them, and PostgreSQL
+    cannot store them in text, so they would otherwise surface as a server error.
+    """
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_document_no_nul)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _reject_nul(cls, value: Any) -> Any:
+        return _no_nul(value)
 
 
 # -- errors -------------------------------------------------------------------

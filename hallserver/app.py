@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
+from pathlib import Path as FilePath
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,6 +22,7 @@ from hallserver.limits import BodySizeLimit
 from hallserver.models import Booking, Case, CatalogItem, ChangeLog, Rating
 
 Clock = Callable[[], dt.datetime]
+MAX_CURSOR = 2**63 - 1  # change_log.seq is a signed 64-bit integer
 
 
 def create_app(engine: Engine, *, clock: Clock = security.utcnow) -> FastAPI:
@@ -34,6 +37,17 @@ def create_app(engine: Engine, *, clock: Clock = security.utcnow) -> FastAPI:
     app.add_middleware(BodySizeLimit)
     app.include_router(_router(), prefix=wire.API_PREFIX)
     return app
+
+
+OPENAPI_FILE = FilePath(__file__).with_name("openapi.json")
+
+
+def openapi_document() -> str:
+    """The API's OpenAPI document as committed in hallserver/openapi.json (``make openapi``)."""
+    from sqlalchemy import create_engine
+
+    app = create_app(create_engine("sqlite://"))  # never connected: only the routes matter
+    return json.dumps(app.openapi(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
 def _sessions(request: Request) -> sessionmaker[Session]:
@@ -130,7 +144,7 @@ def _router() -> APIRouter:
     def pull(
         s: DbSession,
         who: Who,
-        cursor: Annotated[int, Query(ge=0)] = 0,
+        cursor: Annotated[int, Query(ge=0, le=MAX_CURSOR)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     ) -> wire.PullResponse:
         rows = s.scalars(
@@ -151,7 +165,11 @@ def _router() -> APIRouter:
         return wire.PullResponse(changes=changes, next_cursor=next_cursor, has_more=len(rows) > limit)
 
     @r.get("/verify/{doc_id}", response_class=HTMLResponse, include_in_schema=True)
-    def verify(doc_id: str, s: DbSession, sig: Annotated[str, Query(alias="s")] = "") -> HTMLResponse:
+    def verify(
+        doc_id: Annotated[str, Path(pattern=r"^[0-9A-Za-z_-]{1,64}$")],
+        s: DbSession,
+        sig: Annotated[str, Query(alias="s", pattern=r"^[0-9A-Za-z_-]{0,128}$")] = "",
+    ) -> HTMLResponse:
         status, html = verify_page.render(s, doc_id, sig)
         return HTMLResponse(html, status_code=status)
 

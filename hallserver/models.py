@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -212,7 +213,11 @@ class ChangeLog(Base):
 
     __tablename__ = "change_log"
 
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # 64-bit on PostgreSQL (a busy province outgrows 2^31 changes); SQLite's INTEGER
+    # PRIMARY KEY is already 64-bit and must stay spelled INTEGER to autoincrement.
+    seq: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     # None: a change for every hall (the catalog).
     hall_code: Mapped[str | None] = mapped_column(String(32), default=None, index=True)
     entity: Mapped[str] = mapped_column(String(16))

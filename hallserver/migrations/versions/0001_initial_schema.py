@@ -55,7 +55,9 @@ def upgrade() -> None:
     )
     op.create_table(
         "change_log",
-        sa.Column("seq", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column(
+            "seq", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
         sa.Column("hall_code", sa.String(length=32), nullable=True),
         sa.Column("entity", sa.String(length=16), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
