@@ -25,11 +25,12 @@ from hallserver_testkit import (
     op,
     rating_payload,
 )
+from sqlalchemy import update
 
 from hallclient.signing import generate_private_key, public_key_of
 from hallserver.app import create_app
 from hallserver.db import create_schema, make_engine, session_factory
-from hallserver.models import Case, Rating
+from hallserver.models import Case, Clerk, Rating
 from hallserver.security import LOCKOUT, MAX_FAILED_LOGINS
 from hallserver.seed import seed_demo
 
@@ -77,6 +78,11 @@ def test_times_sent_with_an_offset_are_counted_on_the_right_day(
         ]
         r = client.post(f"{API}/sync/push", json={"device_id": "PC-01", "ops": ops}, headers=headers)
         assert [x["status"] for x in r.json()["results"]] == ["applied", "applied"]
+        with session_factory(engine)() as s:  # type: ignore[arg-type]
+            s.execute(update(Clerk).where(Clerk.username == "clerk3").values(role="supervisor"))
+            s.commit()
+        lead = client.post(f"{API}/auth/login", json=login_body(window_no=3, username="clerk3")).json()
+        headers = {"Authorization": f"Bearer {lead['token']}"}
         day = client.get(
             f"{API}/stats", params={"from": "2026-03-02", "to": "2026-03-02"}, headers=headers
         ).json()
