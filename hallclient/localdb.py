@@ -24,10 +24,23 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    exc,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 1
+from hallclient.i18n import _
+
+# PRAGMA user_version of a file this client writes. Files from version 1 (before
+# versioning) report 0 but have tables; each step below upgrades one version.
+SCHEMA_VERSION = 2
+MIGRATIONS: dict[int, list[str]] = {
+    2: [
+        # How often an op was offered to the server, and the last reason it was not taken:
+        # what IT staff need to see when one op stays pending for days.
+        "ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE outbox ADD COLUMN last_error TEXT NOT NULL DEFAULT ''",
+    ],
+}
 
 
 class Base(DeclarativeBase):
@@ -122,6 +135,8 @@ class OutboxRow(Base):
     detail: Mapped[str] = mapped_column(Text, default="")
     acked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     conflict_acknowledged: Mapped[bool] = mapped_column(default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class CaseSequenceRow(Base):
@@ -147,9 +162,93 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+class LocalStoreError(Exception):
+    """The local file cannot be used; the message says which file and what to do."""
+
+
 def open_engine(path: Path) -> Engine:
     path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(f"sqlite:///{path}", future=True)
     event.listen(engine, "connect", _sqlite_pragmas)
-    Base.metadata.create_all(engine)
+    try:
+        _upgrade(engine, path)
+    except exc.DatabaseError as err:
+        engine.dispose()
+        raise LocalStoreError(
+            _("本机数据文件 {path} 无法打开（{reason}）。请不要删除它，联系信息技术人员处理。").format(
+                path=path, reason=str(err.orig).strip() or type(err.orig).__name__
+            )
+        ) from None
     return engine
+
+
+def _upgrade(engine: Engine, path: Path) -> None:
+    with engine.begin() as conn:
+        version = int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+        has_tables = bool(
+            conn.exec_driver_sql("SELECT count(*) FROM sqlite_master WHERE type = 'table'").scalar()
+        )
+    if version > SCHEMA_VERSION:
+        raise LocalStoreError(
+            _(
+                "本机数据文件 {path} 由更新版本的客户端写入（版本 {found}，本程序支持 {supported}），请升级客户端。"
+            ).format(path=path, found=version, supported=SCHEMA_VERSION)
+        )
+    if not has_tables:
+        Base.metadata.create_all(engine)
+        _set_version(engine, SCHEMA_VERSION)
+        return
+    version = version or 1
+    if version == SCHEMA_VERSION:
+        return
+    _backup(engine, path, version)
+    _migrate(path, version)
+
+
+def _migrate(path: Path, version: int) -> None:
+    """All steps in one explicit transaction: a crash mid-upgrade leaves the old schema.
+
+    Done on a plain sqlite3 connection in autocommit mode with an explicit BEGIN,
+    because pysqlite would otherwise run DDL outside any transaction.
+    """
+    import sqlite3
+
+    con = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        try:
+            for target in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[target]:
+                    con.execute(statement)
+            con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    except sqlite3.DatabaseError as err:
+        raise LocalStoreError(
+            _("本机数据文件 {path} 升级失败（{reason}），原文件未改动。").format(path=path, reason=err)
+        ) from None
+    finally:
+        con.close()
+
+
+def _set_version(engine: Engine, version: int) -> None:
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"PRAGMA user_version = {int(version)}")
+
+
+def _backup(engine: Engine, path: Path, version: int) -> None:
+    """Keep a consistent copy of the file as it was before an upgrade (SQLite's backup API)."""
+    import sqlite3
+
+    target = path.with_name(f"{path.name}.v{version}.bak")
+    raw = engine.raw_connection()
+    try:
+        dst = sqlite3.connect(target)
+        try:
+            raw.driver_connection.backup(dst)  # type: ignore[union-attr]
+        finally:
+            dst.close()
+    finally:
+        raw.close()
