@@ -24,6 +24,10 @@ class SyncStatus:
     last_sync: dt.datetime | None
     last_error: str
     conflicts: int = 0
+    # When the worker will try again after a failure (None while healthy), and whether it
+    # has stopped reacting to clerk actions because the server keeps failing.
+    next_attempt: dt.datetime | None = None
+    circuit_open: bool = False
 
 
 @dataclass(frozen=True)

@@ -407,6 +407,26 @@ class Store:
                     .values(status=r.status.value, detail=r.detail, acked_at=now)
                 )
 
+    def record_attempt(self, row_ids: Sequence[int], error: str) -> None:
+        """Count a failed offer of these ops to the server, keeping the reason in words."""
+        with self._session.begin() as s:
+            s.execute(
+                update(OutboxRow)
+                .where(OutboxRow.id.in_(list(row_ids)), OutboxRow.status == "pending")
+                .values(attempts=OutboxRow.attempts + 1, last_error=error[:500])
+            )
+
+    def oldest_pending(self) -> tuple[dt.datetime, int] | None:
+        """When the oldest unsent op was made, and how often it has been offered."""
+        with self._session() as s:
+            row = s.execute(
+                select(OutboxRow.created_at, OutboxRow.attempts)
+                .where(OutboxRow.status == "pending")
+                .order_by(OutboxRow.id)
+                .limit(1)
+            ).first()
+            return (row[0], int(row[1])) if row else None
+
     def unacknowledged_conflicts(self) -> list[ConflictView]:
         with self._session() as s:
             rows = s.scalars(

@@ -7,6 +7,7 @@ jitter, so the clerk's window never waits on the network.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import random
@@ -84,7 +85,11 @@ class SyncEngine:
             pending = self.store.pending_ops(self.batch_size)
             if not pending:
                 return
-            resp = self.api.push(wire.PushRequest(device_id=self.device_id, ops=[p.op for p in pending]))
+            try:
+                resp = self.api.push(wire.PushRequest(device_id=self.device_id, ops=[p.op for p in pending]))
+            except PlatformError as exc:
+                self.store.record_attempt([p.row_id for p in pending], exc.message)
+                raise
             sent = {p.op.op_id for p in pending}
             answered = [r for r in resp.results if r.op_id in sent]
             if len({r.op_id for r in answered}) != len(sent):
@@ -125,16 +130,36 @@ class SyncEngine:
 
 
 class SyncWorker:
-    """Runs sync rounds on a daemon thread: every ``interval_s`` when healthy, backing off when not."""
+    """Runs sync rounds on a daemon thread: every ``interval_s`` when healthy, backing off when not.
 
-    def __init__(self, engine: SyncEngine, *, interval_s: float = 5.0, max_backoff_s: float = 60.0) -> None:
+    After ``circuit_after`` failed rounds in a row the circuit opens: rounds are
+    spaced ``max_backoff_s`` apart (with jitter) and clerk actions no longer
+    trigger extra attempts, so a dead server is not hammered by a busy counter.
+    The first round that succeeds closes it again.
+    """
+
+    def __init__(
+        self,
+        engine: SyncEngine,
+        *,
+        interval_s: float = 5.0,
+        max_backoff_s: float = 60.0,
+        circuit_after: int = 5,
+        clock: Callable[[], dt.datetime] = dt.datetime.now,
+    ) -> None:
         self.engine = engine
         self.interval_s = interval_s
         self.max_backoff_s = max_backoff_s
+        self.circuit_after = circuit_after
+        self.clock = clock
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._failures = 0
+
+    @property
+    def circuit_open(self) -> bool:
+        return self._failures >= self.circuit_after
 
     def start(self) -> None:
         if self._thread is None:
@@ -151,20 +176,38 @@ class SyncWorker:
         if self._thread is not None:
             self._thread.join(timeout)
 
+    def record(self, status: SyncStatus) -> None:
+        self._failures = 0 if status.online and not status.last_error else self._failures + 1
+
     def next_delay(self) -> float:
         if self._failures == 0:
             return self.interval_s
+        if self.circuit_open:
+            return random.uniform(0.75 * self.max_backoff_s, self.max_backoff_s)
         # Exponential backoff with full jitter, so a hall full of counters does not reconnect in lockstep.
         ceiling = min(self.max_backoff_s, self.interval_s * 2 ** min(self._failures, 10))
         return random.uniform(self.interval_s, max(self.interval_s, ceiling))
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            status: SyncStatus | None = None
             try:
                 status = self.engine.sync_once()
-                self._failures = 0 if status.online and not status.last_error else self._failures + 1
+                self.record(status)
             except Exception:  # a bug in one round must not kill syncing for the rest of the day
                 log.exception("sync round failed")
                 self._failures += 1
-            self._wake.wait(self.next_delay())
+            delay = self.next_delay()
+            if status is not None and self._failures:
+                self.engine.bus.publish(
+                    dataclasses.replace(
+                        status,
+                        next_attempt=self.clock() + dt.timedelta(seconds=delay),
+                        circuit_open=self.circuit_open,
+                    )
+                )
+            if self.circuit_open:
+                self._stop.wait(delay)  # clerk actions do not shorten the wait
+            else:
+                self._wake.wait(delay)
             self._wake.clear()

@@ -21,8 +21,13 @@ class SyncStatusLabel(QLabel):
         text = _("{state}　待上传 {pending} 条　上次同步 {last}").format(
             state=state, pending=s.pending_ops, last=last
         )
+        if s.next_attempt is not None:
+            text += _("　{time} 重试").format(time=s.next_attempt.strftime("%H:%M:%S"))
         if s.conflicts:
             text += _("　冲突 {n} 条待确认").format(n=s.conflicts)
         self.setText(text)
         self.setStyleSheet(f"color: {color};")
-        self.setToolTip(s.last_error or _("同步正常"))
+        tip = s.last_error or _("同步正常")
+        if s.circuit_open:
+            tip += "\n" + _("服务器连续多次不可用，已放慢重试频率；办件照常保存在本机，恢复后自动上传。")
+        self.setToolTip(tip)
