@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path as FilePath
 from typing import Annotated
 
@@ -55,11 +55,6 @@ def _sessions(request: Request) -> sessionmaker[Session]:
     return factory
 
 
-def _session(request: Request) -> Iterator[Session]:
-    with _sessions(request)() as s:
-        yield s
-
-
 def _now(request: Request) -> dt.datetime:
     clock: Clock = request.app.state.clock
     return clock()
@@ -70,14 +65,17 @@ def _today(now: dt.datetime) -> dt.date:
     return now.astimezone().date()
 
 
-DbSession = Annotated[Session, Depends(_session)]
+# Endpoints open their session with ``with db() as s:`` and leave it before returning:
+# a yield-dependency would hold the pooled connection while FastAPI validates and
+# sends the response, and under load every pooled connection ends up waiting on
+# a worker thread that is itself waiting for a connection (seen in the load test).
+Db = Annotated[sessionmaker[Session], Depends(_sessions)]
 Now = Annotated[dt.datetime, Depends(_now)]
 
 
-def _principal(
-    s: DbSession, now: Now, authorization: Annotated[str | None, Header()] = None
-) -> security.Principal:
-    return security.authenticate(s, authorization, now)[0]
+def _principal(db: Db, now: Now, authorization: Annotated[str | None, Header()] = None) -> security.Principal:
+    with db() as s:
+        return security.authenticate(s, authorization, now)[0]
 
 
 Who = Annotated[security.Principal, Depends(_principal)]
@@ -90,38 +88,43 @@ def _router() -> APIRouter:
     r = APIRouter(responses=ERRORS)
 
     @r.get("/health", response_model=wire.HealthResponse)
-    def health(s: DbSession, now: Now) -> wire.HealthResponse:
-        s.execute(select(1))
+    def health(db: Db, now: Now) -> wire.HealthResponse:
+        with db() as s:
+            s.execute(select(1))
         return wire.HealthResponse(status="ok", version=__version__, time=now)
 
     @r.post("/auth/login", response_model=wire.LoginResponse)
-    def login(req: wire.LoginRequest, s: DbSession, now: Now) -> wire.LoginResponse:
-        return security.login(s, req, now)
+    def login(req: wire.LoginRequest, db: Db, now: Now) -> wire.LoginResponse:
+        with db() as s:
+            return security.login(s, req, now)
 
     @r.post("/auth/logout", response_model=wire.HealthResponse)
     def logout(
-        s: DbSession, now: Now, authorization: Annotated[str | None, Header()] = None
+        db: Db, now: Now, authorization: Annotated[str | None, Header()] = None
     ) -> wire.HealthResponse:
-        who, token = security.authenticate(s, authorization, now)
-        security.logout(s, who, token)
+        with db() as s:
+            who, token = security.authenticate(s, authorization, now)
+            security.logout(s, who, token)
         return wire.HealthResponse(status="logged_out", version=__version__, time=now)
 
     @r.get("/catalog", response_model=wire.CatalogResponse)
-    def catalog(s: DbSession, who: Who) -> wire.CatalogResponse:
-        rows = s.scalars(select(CatalogItem).order_by(CatalogItem.code)).all()
-        return wire.CatalogResponse(items=[wire.ServiceItem.model_validate(r.body) for r in rows])
+    def catalog(db: Db, who: Who) -> wire.CatalogResponse:
+        with db() as s:
+            bodies = [row.body for row in s.scalars(select(CatalogItem).order_by(CatalogItem.code))]
+        return wire.CatalogResponse(items=[wire.ServiceItem.model_validate(b) for b in bodies])
 
     @r.get("/bookings", response_model=wire.BookingsResponse)
-    def bookings(s: DbSession, who: Who, date: dt.date) -> wire.BookingsResponse:
-        rows = s.scalars(
-            select(Booking)
-            .where(Booking.hall_code == who.hall_code, Booking.date == date)
-            .order_by(Booking.slot, Booking.code)
-        ).all()
-        return wire.BookingsResponse(bookings=[booking_to_wire(b) for b in rows])
+    def bookings(db: Db, who: Who, date: dt.date) -> wire.BookingsResponse:
+        with db() as s:
+            rows = s.scalars(
+                select(Booking)
+                .where(Booking.hall_code == who.hall_code, Booking.date == date)
+                .order_by(Booking.slot, Booking.code)
+            ).all()
+            return wire.BookingsResponse(bookings=[booking_to_wire(b) for b in rows])
 
     @r.post("/queue/call-next", response_model=wire.CallNextResponse)
-    def call_next(req: wire.CallNextRequest, s: DbSession, who: Who, now: Now) -> wire.CallNextResponse:
+    def call_next(req: wire.CallNextRequest, db: Db, who: Who, now: Now) -> wire.CallNextResponse:
         if req.window_no != who.window_no:
             raise ApiError(
                 403,
@@ -129,53 +132,57 @@ def _router() -> APIRouter:
                 f"本机登录的是 {who.window_no} 号窗口，不能为 {req.window_no} 号窗口叫号",
                 "window_no",
             )
-        ticket = queue.call_next(s, who, _today(now), now)
-        return wire.CallNextResponse(ticket=ticket_to_wire(ticket) if ticket else None)
+        with db() as s:
+            ticket = queue.call_next(s, who, _today(now), now)
+            return wire.CallNextResponse(ticket=ticket_to_wire(ticket) if ticket else None)
 
     @r.post("/queue/walk-in", response_model=wire.Ticket)
-    def walk_in(req: wire.WalkInRequest, s: DbSession, who: Who, now: Now) -> wire.Ticket:
-        return ticket_to_wire(queue.walk_in(s, who, req.item_code, _today(now), now))
+    def walk_in(req: wire.WalkInRequest, db: Db, who: Who, now: Now) -> wire.Ticket:
+        with db() as s:
+            return ticket_to_wire(queue.walk_in(s, who, req.item_code, _today(now), now))
 
     @r.post("/sync/push", response_model=wire.PushResponse)
-    def push(req: wire.PushRequest, request: Request, who: Who, now: Now) -> wire.PushResponse:
-        return sync_ops.push(_sessions(request), who, req, now)
+    def push(req: wire.PushRequest, db: Db, who: Who, now: Now) -> wire.PushResponse:
+        return sync_ops.push(db, who, req, now)
 
     @r.get("/sync/pull", response_model=wire.PullResponse)
     def pull(
-        s: DbSession,
+        db: Db,
         who: Who,
         cursor: Annotated[int, Query(ge=0, le=MAX_CURSOR)] = 0,
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     ) -> wire.PullResponse:
-        rows = s.scalars(
-            select(ChangeLog)
-            .where(
-                ChangeLog.seq > cursor,
-                (ChangeLog.hall_code == who.hall_code) | ChangeLog.hall_code.is_(None),
-            )
-            .order_by(ChangeLog.seq)
-            .limit(limit + 1)
-        ).all()
-        page = rows[:limit]
+        with db() as s:
+            rows = s.execute(
+                select(ChangeLog.seq, ChangeLog.entity, ChangeLog.key, ChangeLog.data)
+                .where(
+                    ChangeLog.seq > cursor,
+                    (ChangeLog.hall_code == who.hall_code) | ChangeLog.hall_code.is_(None),
+                )
+                .order_by(ChangeLog.seq)
+                .limit(limit + 1)
+            ).all()
+            page = rows[:limit]
+            # Skipped sequence numbers belong to other halls: the cursor may jump over them.
+            next_cursor = page[-1].seq if page else _latest_seq(s, cursor)
         changes = [
             wire.Change(seq=c.seq, entity=wire.ChangeEntity(c.entity), key=c.key, data=c.data) for c in page
         ]
-        # Skipped sequence numbers belong to other halls: the cursor may jump over them.
-        next_cursor = page[-1].seq if page else _latest_seq(s, cursor)
         return wire.PullResponse(changes=changes, next_cursor=next_cursor, has_more=len(rows) > limit)
 
     @r.get("/verify/{doc_id}", response_class=HTMLResponse, include_in_schema=True)
     def verify(
         doc_id: Annotated[str, Path(pattern=r"^[0-9A-Za-z_-]{1,64}$")],
-        s: DbSession,
+        db: Db,
         sig: Annotated[str, Query(alias="s", pattern=r"^[0-9A-Za-z_-]{0,128}$")] = "",
     ) -> HTMLResponse:
-        status, html = verify_page.render(s, doc_id, sig)
+        with db() as s:
+            status, html = verify_page.render(s, doc_id, sig)
         return HTMLResponse(html, status_code=status)
 
     @r.get("/stats", response_model=wire.StatsResponse)
     def stats(
-        s: DbSession,
+        db: Db,
         who: Who,
         date_from: Annotated[dt.date, Query(alias="from")],
         date_to: Annotated[dt.date, Query(alias="to")],
@@ -186,7 +193,8 @@ def _router() -> APIRouter:
             raise ApiError(403, "forbidden", "统计数据（含评价）仅限大厅负责人或管理员查看")
         if date_to < date_from:
             raise ApiError(422, "invalid_request", "统计区间的结束日期早于开始日期", "to")
-        return _stats(s, who.hall_code, date_from, date_to, window)
+        with db() as s:
+            return _stats(s, who.hall_code, date_from, date_to, window)
 
     return r
 

@@ -39,7 +39,8 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    # As many connections as uvicorn's worker threads (40) may want at once.
+    return create_engine(url, pool_pre_ping=True, hide_parameters=True, pool_size=20, max_overflow=20)
 
 
 MIGRATIONS = Path(__file__).with_name("migrations")

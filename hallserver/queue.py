@@ -28,8 +28,14 @@ def call_next(s: Session, who: Principal, today: dt.date, now: dt.datetime) -> T
             .where(Ticket.hall_code == who.hall_code, Ticket.date == today, Ticket.state == "waiting")
             .order_by(Ticket.due_at, Ticket.id)
             .limit(1)
+            # PostgreSQL: windows calling at once pick different rows instead of queueing on
+            # the first one's row lock (SQLite has one writer and ignores this).
+            .with_for_update(skip_locked=True)
         )
         if candidate is None:
+            if _anyone_waiting(s, who.hall_code, today):  # all of them mid-claim by other windows
+                s.rollback()
+                continue
             return None
         claimed = s.execute(
             update(Ticket)
@@ -44,6 +50,17 @@ def call_next(s: Session, who: Principal, today: dt.date, now: dt.datetime) -> T
             return ticket
         s.rollback()
     raise ApiError(503, "busy", "叫号繁忙，请稍后再试")
+
+
+def _anyone_waiting(s: Session, hall_code: str, today: dt.date) -> bool:
+    return (
+        s.scalar(
+            select(Ticket.id)
+            .where(Ticket.hall_code == hall_code, Ticket.date == today, Ticket.state == "waiting")
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def next_walk_in_no(s: Session, hall_code: str, today: dt.date) -> str:
