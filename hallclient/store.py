@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -78,6 +79,19 @@ class Store:
     def close(self) -> None:
         self._engine.dispose()
 
+    @contextmanager
+    def _write(self) -> Iterator[Session]:
+        """A write transaction that holds SQLite's write lock from its first statement.
+
+        pysqlite begins a transaction only at the first INSERT/UPDATE, so a method that
+        reads and then writes (allocate a case number, upsert a ticket) could interleave
+        with another thread doing the same and both act on the same stale read. The
+        no-op UPDATE takes the lock first; other writers wait (busy_timeout) instead.
+        """
+        with self._session.begin() as s:
+            s.execute(text("UPDATE case_sequences SET last_seq = last_seq WHERE 0"))
+            yield s
+
     # -- helpers --------------------------------------------------------------
 
     def _enc_json(self, data: Any) -> bytes:
@@ -99,13 +113,13 @@ class Store:
             return row.value if row else default
 
     def set_state(self, key: str, value: str) -> None:
-        with self._session.begin() as s:
+        with self._write() as s:
             s.merge(SyncStateRow(key=key, value=value))
 
     # -- catalog and bookings (the server wins) --------------------------------
 
     def upsert_catalog(self, items: Sequence[wire.ServiceItem]) -> None:
-        with self._session.begin() as s:
+        with self._write() as s:
             for item in items:
                 s.merge(
                     CatalogItemRow(
@@ -124,7 +138,7 @@ class Store:
             return wire.ServiceItem.model_validate_json(row.body) if row else None
 
     def upsert_bookings(self, bookings: Sequence[wire.Booking]) -> None:
-        with self._session.begin() as s:
+        with self._write() as s:
             for b in bookings:
                 s.merge(
                     BookingRow(
@@ -166,7 +180,7 @@ class Store:
     # -- tickets -----------------------------------------------------------------
 
     def upsert_ticket(self, t: wire.Ticket) -> None:
-        with self._session.begin() as s:
+        with self._write() as s:
             self._merge_ticket(s, t)
 
     @staticmethod
@@ -183,7 +197,7 @@ class Store:
         row.called_at = _naive(t.called_at) if t.called_at else None
 
     def upsert_tickets(self, tickets: Sequence[wire.Ticket]) -> None:
-        with self._session.begin() as s:
+        with self._write() as s:
             for t in tickets:
                 self._merge_ticket(s, t)
 
@@ -209,7 +223,7 @@ class Store:
         self, day: dt.date, ticket_no: str, state: wire.TicketState, window_no: int, now: dt.datetime
     ) -> None:
         """Change a ticket's state locally and queue the change for the server, in one transaction."""
-        with self._session.begin() as s:
+        with self._write() as s:
             values: dict[str, Any] = {"state": state.value, "window_no": window_no}
             if state is wire.TicketState.CALLED:
                 values["called_at"] = now
@@ -241,11 +255,7 @@ class Store:
         number is final: it is committed with the case, so a crash before the
         commit leaves neither, and nothing was printed with it yet.
         """
-        with self._session.begin() as s:
-            # Take SQLite's write lock before reading the sequence: pysqlite starts the
-            # transaction only at the first write, so two threads could otherwise both read
-            # the same last_seq. The no-op UPDATE makes this transaction the only writer.
-            s.execute(text("UPDATE case_sequences SET last_seq = last_seq WHERE 0"))
+        with self._write() as s:
             seq_row = s.get(CaseSequenceRow, (hall_code, day, window_no))
             if seq_row is None:
                 seq_row = CaseSequenceRow(hall_code=hall_code, day=day, window_no=window_no, last_seq=0)
@@ -314,7 +324,7 @@ class Store:
         reprint_no: int,
         now: dt.datetime,
     ) -> None:
-        with self._session.begin() as s:
+        with self._write() as s:
             s.add(
                 DocumentRow(
                     doc_id=doc_id,
@@ -350,7 +360,7 @@ class Store:
     # -- ratings (citizen screen only) -------------------------------------------
 
     def record_rating(self, payload: wire.RatingPayload, now: dt.datetime) -> None:
-        with self._session.begin() as s:
+        with self._write() as s:
             if s.get(RatingRow, payload.case_no) is not None:
                 raise AlreadyRated(payload.case_no)
             s.add(
@@ -399,7 +409,7 @@ class Store:
             )
 
     def apply_results(self, results: Sequence[wire.OpResult], now: dt.datetime) -> None:
-        with self._session.begin() as s:
+        with self._write() as s:
             for r in results:
                 s.execute(
                     update(OutboxRow)
@@ -409,7 +419,7 @@ class Store:
 
     def record_attempt(self, row_ids: Sequence[int], error: str) -> None:
         """Count a failed offer of these ops to the server, keeping the reason in words."""
-        with self._session.begin() as s:
+        with self._write() as s:
             s.execute(
                 update(OutboxRow)
                 .where(OutboxRow.id.in_(list(row_ids)), OutboxRow.status == "pending")
@@ -439,7 +449,7 @@ class Store:
             return [ConflictView(r.op_id, r.kind, r.detail, r.created_at) for r in rows]
 
     def acknowledge_conflict(self, op_id: str) -> None:
-        with self._session.begin() as s:
+        with self._write() as s:
             s.execute(update(OutboxRow).where(OutboxRow.op_id == op_id).values(conflict_acknowledged=True))
 
 

@@ -592,3 +592,44 @@ def test_the_file_is_created_with_its_folder_and_uses_wal(store: Store, db_path:
     store.set_state("k", "v")
     assert db_path.is_file()
     assert raw_rows(db_path, "PRAGMA journal_mode") == [("wal",)]
+
+
+def test_the_same_new_ticket_upserted_from_two_threads_at_once(store: Store) -> None:
+    """The clerk's call and the sync worker's pull can store the same ticket at the same instant.
+
+    Found by the crash test: both read "no such ticket", both inserted, one died on
+    the unique constraint. Every write transaction now takes the write lock first.
+    """
+    import threading
+
+    day = dt.date(2026, 11, 25)
+    errors: list[BaseException] = []
+    for n in range(40):
+        ticket = wire.Ticket(
+            ticket_no=f"B{n:04d}",
+            hall_code="DEMO",
+            date=day,
+            item_code="ITEM",
+            state=wire.TicketState.CALLED,
+            window_no=1,
+            issued_at=dt.datetime(2026, 11, 25, 9, tzinfo=dt.UTC),
+        )
+        start = threading.Barrier(4)
+
+        def upsert(t: wire.Ticket = ticket, gate: threading.Barrier = start) -> None:
+            gate.wait()
+            try:
+                if threading.current_thread().name.endswith("0"):
+                    store.upsert_tickets([t])
+                else:
+                    store.upsert_ticket(t)
+            except BaseException as exc:  # collected: an exception in a thread would pass silently
+                errors.append(exc)
+
+        threads = [threading.Thread(target=upsert, name=f"w{i}") for i in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(10)
+    assert errors == []
+    assert len(store.tickets(day, "DEMO")) == 40
