@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bench import lookup
+from bench import lookup, server_load
 from bench.report import write
 
 
 def main() -> int:
     quick = os.environ.get("BENCH_FULL") != "1"
-    results = [*lookup.run(quick)]
+    results = [*lookup.run(quick), *server_load.run(quick)]
     print(write(results, Path(__file__).with_name("results.json")))
     return 0
 

@@ -96,6 +96,8 @@ class PlatformClient:
             raise Unreachable(
                 _("无法连接服务器 {url}").format(url=self.base_url), code="unreachable"
             ) from None
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
+            raise Unreachable(_("服务器的回答中途断开"), code="network") from None
         except requests.RequestException as exc:
             raise Unreachable(
                 _("与服务器通信失败：{error}").format(error=type(exc).__name__), code="network"
@@ -107,9 +109,11 @@ class PlatformClient:
         if resp.status_code >= 400:
             self._raise_for(resp.status_code, payload)
         if payload is None:
-            raise PlatformError(
+            # Not our server talking (a proxy's or captive portal's page): as good as offline,
+            # so the counter keeps serving from its local queue.
+            raise Unreachable(
                 _("服务器返回的不是有效的 JSON（HTTP {status}）").format(status=resp.status_code),
-                code="bad_response",
+                code="bad_gateway",
                 status=resp.status_code,
             )
         return payload
@@ -120,8 +124,10 @@ class PlatformClient:
             err = wire.ErrorBody.model_validate(payload)
             message, code, field = err.message, err.error, err.field
         except ValidationError:
-            message, code, field = _("服务器错误（HTTP {status}）").format(status=status), "http_error", None
-        if status >= 500 or status in (502, 503, 504):
+            # Without the contract's error shape the answer is not from the platform itself.
+            message = _("服务器错误（HTTP {status}）").format(status=status)
+            raise Unreachable(message, code="bad_gateway", status=status) from None
+        if status >= 500:
             raise Unreachable(message, code=code, status=status, field=field)
         raise PlatformError(message, code=code, status=status, field=field)
 

@@ -47,6 +47,7 @@ class SyncEngine:
         self.clock = clock
         self.online = False
         self.last_error = ""
+        self._pulled_any = False
 
     def status(self) -> SyncStatus:
         last = self.store.get_state(LAST_SYNC_KEY)
@@ -60,9 +61,10 @@ class SyncEngine:
 
     def sync_once(self) -> SyncStatus:
         """Push everything pending, then pull; raises nothing, the outcome is in the status."""
+        self._pulled_any = False
         try:
             self._push_all()
-            changed = self._pull_all()
+            self._pull_all()
         except Unreachable as exc:
             self.online = False
             self.last_error = exc.message
@@ -74,8 +76,8 @@ class SyncEngine:
             self.online = True
             self.last_error = ""
             self.store.set_state(LAST_SYNC_KEY, self.clock().isoformat(timespec="seconds"))
-            if changed:
-                self.bus.publish(QueueChanged())
+        if self._pulled_any:  # also after a page failed: what was stored should show now
+            self.bus.publish(QueueChanged())
         status = self.status()
         self.bus.publish(status)
         return status
@@ -93,15 +95,16 @@ class SyncEngine:
             sent = {p.op.op_id for p in pending}
             answered = [r for r in resp.results if r.op_id in sent]
             if len({r.op_id for r in answered}) != len(sent):
-                raise PlatformError(_("服务器没有逐条答复上传的操作"), code="bad_response")
+                message = _("服务器没有逐条答复上传的操作")
+                self.store.record_attempt([p.row_id for p in pending], message)
+                raise PlatformError(message, code="bad_response")
             self.store.apply_results(answered, self.clock())
             for r in answered:
                 if r.status in (wire.OpStatus.CONFLICT, wire.OpStatus.REJECTED):
                     log.warning("op %s %s: %s", r.op_id, r.status.value, r.detail)
 
-    def _pull_all(self) -> bool:
+    def _pull_all(self) -> None:
         cursor = int(self.store.get_state(CURSOR_KEY, "0") or 0)
-        changed = False
         while True:
             page = self.api.pull(cursor)
             bookings: list[wire.Booking] = []
@@ -120,13 +123,13 @@ class SyncEngine:
                 self.store.upsert_bookings(bookings)
             if tickets:
                 self.store.upsert_tickets(tickets)
-            changed = changed or bool(page.changes)
+            self._pulled_any = self._pulled_any or bool(page.changes)
             if page.next_cursor < cursor:
                 raise PlatformError(_("服务器的同步游标倒退了"), code="bad_response")
             cursor = page.next_cursor
             self.store.set_state(CURSOR_KEY, str(cursor))
             if not page.has_more:
-                return changed
+                return
 
 
 class SyncWorker:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,18 @@ os.environ.setdefault("QT_QUICK_BACKEND", "software")
 
 from helpers.counter_setup import CounterRig, make_rig  # noqa: E402
 from helpers.live_server import LiveServer, start_demo_server  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _collect_qt_garbage_on_the_gui_thread() -> Iterator[None]:
+    """Collect garbage here, on the GUI thread, after every test.
+
+    Closed windows left for the cycle collector can otherwise be collected later on
+    a server or worker thread, and PySide deleting a QObject from there crashes the
+    process (seen as a rare segfault in the ui tests).
+    """
+    yield
+    gc.collect()
 
 
 @pytest.fixture

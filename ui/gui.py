@@ -33,6 +33,8 @@ def _qt_message(kind: QtMsgType, _context: QMessageLogContext, message: str) -> 
 def make_qt_app() -> QApplication:
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
+        if not existing.styleSheet():  # created elsewhere (pytest-qt): still look like the product
+            load_stylesheet(existing)
         return existing
     qInstallMessageHandler(_qt_message)
     app = QApplication(sys.argv[:1])

@@ -71,6 +71,11 @@ def run_kills(server: LiveServer, root: Path, kills: int, seed: int) -> None:
     )
     assert zygote.stdin is not None and zygote.stdout is not None
 
+    def lifetime() -> float:
+        # Mostly short lives (kills land in start-up, sign-in and the first citizens), some
+        # long ones so that real work piles up even on a slow machine.
+        return rng.uniform(0.0, 1.2) if rng.random() < 0.8 else rng.uniform(1.2, 4.0)
+
     def spawn(window: int) -> int:
         assert zygote.stdin is not None and zygote.stdout is not None
         zygote.stdin.write(f"run {window} {rng.randrange(1 << 30)}\n")
@@ -78,7 +83,7 @@ def run_kills(server: LiveServer, root: Path, kills: int, seed: int) -> None:
         return int(zygote.stdout.readline().split()[1])
 
     try:
-        alive = {w: (spawn(w), time.monotonic() + rng.uniform(0.0, 1.2)) for w in WINDOWS}
+        alive = {w: (spawn(w), time.monotonic() + lifetime()) for w in WINDOWS}
         done = 0
         while done < kills:
             window, (pid, when) = min(alive.items(), key=lambda kv: kv[1][1])
@@ -88,7 +93,7 @@ def run_kills(server: LiveServer, root: Path, kills: int, seed: int) -> None:
             except ProcessLookupError:
                 pass  # it finished on its own before the kill
             done += 1
-            alive[window] = (spawn(window), time.monotonic() + rng.uniform(0.0, 1.2))
+            alive[window] = (spawn(window), time.monotonic() + lifetime())
         for pid, _ in alive.values():
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -163,7 +168,7 @@ def crash_day(live_server: LiveServer, tmp_path: Path, kills: int) -> dict[str, 
     for window in WINDOWS:
         drain(live_server, root, window)
     result = check_nothing_lost_or_doubled(live_server, root)
-    assert result["cases"] > kills // 4, f"too little work happened between kills: {result}"
+    assert result["cases"] >= 20, f"too little work happened between kills to prove anything: {result}"
     print(f"crash test: {kills} kills, {result}")
     return result
 

@@ -247,7 +247,7 @@ def test_5xx_with_html_is_unreachable(status: int) -> None:
     with fake_server(answer(status, HTML_500, "text/html")) as url:
         with pytest.raises(Unreachable) as err:
             PlatformClient(url, timeout_s=2.0).health()
-    assert err.value.status == status and err.value.code == "http_error"
+    assert err.value.status == status and err.value.code == "bad_gateway"
     assert f"HTTP {status}" in err.value.message
 
 
@@ -263,13 +263,26 @@ def test_5xx_with_an_error_body_keeps_the_servers_message() -> None:
     )
 
 
-def test_4xx_with_html_is_a_platform_error_not_unreachable() -> None:
+def test_4xx_without_the_error_shape_is_not_the_platform_speaking() -> None:
+    # A proxy's or captive portal's page: the counter works offline instead of refusing to call.
     with fake_server(answer(404, b"<html>not here</html>", "text/html")) as url:
+        with pytest.raises(Unreachable) as err:
+            PlatformClient(url, timeout_s=2.0).health()
+    assert (err.value.code, err.value.status) == ("bad_gateway", 404)
+    assert "HTTP 404" in err.value.message
+
+
+def test_4xx_with_the_error_shape_is_a_refusal_not_an_outage() -> None:
+    body = wire.ErrorBody(error="bad_credentials", message="用户名或密码错误").model_dump_json().encode()
+    with fake_server(answer(401, body, "application/json")) as url:
         with pytest.raises(PlatformError) as err:
             PlatformClient(url, timeout_s=2.0).health()
     assert not isinstance(err.value, Unreachable)
-    assert (err.value.code, err.value.status) == ("http_error", 404)
-    assert "HTTP 404" in err.value.message
+    assert (err.value.code, err.value.status, err.value.message) == (
+        "bad_credentials",
+        401,
+        "用户名或密码错误",
+    )
 
 
 @pytest.mark.parametrize(
@@ -281,12 +294,11 @@ def test_4xx_with_html_is_a_platform_error_not_unreachable() -> None:
         (b"\xff\xfe\x00garbage", "application/octet-stream"),
     ],
 )
-def test_200_with_garbage_is_bad_response(body: bytes, content_type: str) -> None:
+def test_200_with_garbage_is_treated_as_offline(body: bytes, content_type: str) -> None:
     with fake_server(answer(200, body, content_type)) as url:
-        with pytest.raises(PlatformError) as err:
+        with pytest.raises(Unreachable) as err:
             PlatformClient(url, timeout_s=2.0).health()
-    assert not isinstance(err.value, Unreachable)
-    assert err.value.code == "bad_response" and err.value.status == 200
+    assert err.value.code == "bad_gateway" and err.value.status == 200
     assert "不是有效的 JSON" in err.value.message
 
 

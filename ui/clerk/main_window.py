@@ -15,8 +15,9 @@ from hallclient.domain import MaterialCheck
 from hallclient.events import SyncStatus
 from hallclient.i18n import _
 from ui.clerk.case_view import CaseView
+from ui.clerk.conflicts_dialog import ConflictsDialog
 from ui.clerk.queue_panel import QueuePanel
-from ui.clerk.sync_status_label import SyncStatusLabel
+from ui.clerk.sync_status_label import ConflictsButton, SyncStatusLabel
 from ui.event_bridge import EventBridge
 from ui.receipts import ReceiptPrinter
 from ui.tasks import TaskRunner
@@ -96,6 +97,10 @@ class ClerkMainWindow(QMainWindow):
         self.setCentralWidget(central)
 
         self.sync_label = SyncStatusLabel()
+        self.conflicts_button = ConflictsButton()
+        self.conflicts_button.clicked.connect(self.show_conflicts)
+        self.conflicts_dialog: ConflictsDialog | None = None
+        self.statusBar().addPermanentWidget(self.conflicts_button)
         self.statusBar().addPermanentWidget(self.sync_label)
         self.message = QLabel()
         self.message.setObjectName("statusMessage")
@@ -198,6 +203,15 @@ class ClerkMainWindow(QMainWindow):
 
     def _on_sync_status(self, status: SyncStatus) -> None:
         self.sync_label.show_status(status)
+        self.conflicts_button.show_status(status)
+
+    def show_conflicts(self) -> None:
+        """The list of actions the server could not apply, for the clerk to check and acknowledge."""
+        if self.conflicts_dialog is None:
+            self.conflicts_dialog = ConflictsDialog(self.counter.store, self.runner, self)
+            self.conflicts_dialog.remaining_changed.connect(self.conflicts_button.show_count)
+        self.conflicts_dialog.refresh()
+        self.conflicts_dialog.open()
 
     def _restore_geometry(self) -> None:
         geometry = QSettings().value("clerk/geometry")
