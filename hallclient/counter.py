@@ -40,6 +40,12 @@ class ClerkSession:
     clerk: wire.ClerkInfo
     hall_name: str
     online: bool
+    warnings: tuple[str, ...] = ()
+
+
+# Case numbers carry the local date and receipts the local time: a clock this far off
+# the platform's is worth telling the clerk (and IT) about at sign-in.
+MAX_CLOCK_SKEW = dt.timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -120,8 +126,27 @@ class Counter:
         except PlatformError as exc:
             raise CounterError(exc.message) from None
         self._remember_verifier(username, password, resp)
-        self.session = ClerkSession(clerk=resp.clerk, hall_name=resp.hall_name, online=True)
+        self.session = ClerkSession(
+            clerk=resp.clerk, hall_name=resp.hall_name, online=True, warnings=self._clock_warnings()
+        )
         return self.session
+
+    def _clock_warnings(self) -> tuple[str, ...]:
+        try:
+            server_time = self.api.health().time
+        except PlatformError:
+            return ()
+        local = self.clock().astimezone()
+        skew = local - server_time
+        if abs(skew) <= MAX_CLOCK_SKEW:
+            return ()
+        minutes = round(abs(skew).total_seconds() / 60)
+        log.warning("clock skew of %s against the platform", skew)
+        return (
+            _(
+                "本机时间比服务器{direction} {minutes} 分钟，办件编号和通知书上的时间会不准确，请联系信息技术人员校准时间。"
+            ).format(direction=_("快") if skew > dt.timedelta(0) else _("慢"), minutes=minutes),
+        )
 
     def _remember_verifier(self, username: str, password: str, resp: wire.LoginResponse) -> None:
         from argon2 import PasswordHasher

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import exc, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from hallclient import wire
 from hallclient.crypto import FieldCipher
+from hallclient.i18n import _
 from hallclient.localdb import (
     BookingRow,
     CaseRow,
@@ -65,6 +66,10 @@ class CaseView:
     applicant: wire.Applicant
 
 
+class StoreError(Exception):
+    """A local write failed; nothing of it was kept, and the message says why in words."""
+
+
 def format_case_no(hall_code: str, day: dt.date, window_no: int, seq: int) -> str:
     return f"{hall_code}-{day:%Y%m%d}-{window_no:02d}-{seq:04d}"
 
@@ -88,9 +93,26 @@ class Store:
         with another thread doing the same and both act on the same stale read. The
         no-op UPDATE takes the lock first; other writers wait (busy_timeout) instead.
         """
-        with self._session.begin() as s:
-            s.execute(text("UPDATE case_sequences SET last_seq = last_seq WHERE 0"))
-            yield s
+        try:
+            with self._session.begin() as s:
+                s.execute(text("UPDATE case_sequences SET last_seq = last_seq WHERE 0"))
+                yield s
+        except exc.OperationalError as err:
+            raise StoreError(self._describe(err)) from None
+
+    def _describe(self, err: exc.OperationalError) -> str:
+        reason = str(err.orig).lower()
+        if "full" in reason:
+            return _(
+                "本机磁盘已满，刚才的操作没有保存（{path}）。请清理磁盘后重试；已保存的办件不受影响。"
+            ).format(path=self.path)
+        if "locked" in reason or "busy" in reason:
+            return _("本机数据文件正被其他程序占用，刚才的操作没有保存，请稍后重试（是否开了两个客户端？）。")
+        if "readonly" in reason or "read-only" in reason:
+            return _("本机数据文件 {path} 是只读的，刚才的操作没有保存。请联系信息技术人员。").format(
+                path=self.path
+            )
+        return _("本机数据文件写入失败（{reason}），刚才的操作没有保存。").format(reason=err.orig)
 
     # -- helpers --------------------------------------------------------------
 

@@ -171,19 +171,24 @@ def _case_decided(s: Session, who: Principal, raw: dict[str, object], now: dt.da
             device_id=who.device_id,
         )
     )
+    cancelled = ""
     if p.booking_code:
         b = s.get(Booking, p.booking_code)
         # Only this hall's bookings: a mistyped code must not mark another hall's citizen served.
-        if b is not None and b.hall_code == who.hall_code and b.status != "served":
-            b.status = "served"
-            record_booking(s, b)
+        if b is not None and b.hall_code == who.hall_code:
+            if b.status == "cancelled":
+                # Cancelled online while the counter was offline: the decision stands, a person checks.
+                cancelled = f"预约 {p.booking_code} 已在网上取消，但窗口仍作出了办理决定（{p.case_no}）"
+            elif b.status != "served":
+                b.status = "served"
+                record_booking(s, b)
     if p.ticket_no:
         t = _ticket(s, who.hall_code, p.decided_at.astimezone().date(), p.ticket_no)
         if t is not None and t.state != "done":
             t.state = "done"
             t.window_no = p.window_no
             record_ticket(s, t)
-    return served_twice or None
+    return "；".join(x for x in (served_twice, cancelled) if x) or None
 
 
 def _rating_given(s: Session, who: Principal, raw: dict[str, object], now: dt.datetime) -> str | None:

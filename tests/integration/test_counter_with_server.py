@@ -169,3 +169,14 @@ def test_two_windows_never_call_the_same_citizen(live_server: LiveServer, tmp_pa
     everyone = [no for nos in called.values() for no in nos]
     assert len(everyone) == 48 and len(set(everyone)) == 48
     assert all(called.values()), "every window got some citizens"
+
+
+def test_a_clock_far_off_the_servers_is_reported_at_sign_in(rig: CounterRig) -> None:
+    counter = rig.services.counter
+    assert counter.login(DEMO_USER, DEMO_PASSWORD).warnings == ()
+    counter.clock = lambda: dt.datetime.now() + dt.timedelta(minutes=30)
+    (warning,) = counter.login(DEMO_USER, DEMO_PASSWORD).warnings
+    assert "快 30 分钟" in warning and "校准时间" in warning
+    counter.clock = lambda: dt.datetime.now() - dt.timedelta(hours=25)
+    (warning,) = counter.login(DEMO_USER, DEMO_PASSWORD).warnings
+    assert "慢 1500 分钟" in warning

@@ -105,6 +105,10 @@ class ClerkMainWindow(QMainWindow):
         self.message = QLabel()
         self.message.setObjectName("statusMessage")
         self.statusBar().addWidget(self.message, 1)
+        if not session.online:
+            self.say(_("离线登录：叫号和办件保存在本机，网络恢复后自动上传"))
+        if session.warnings:
+            self.say("⚠ " + "；".join(session.warnings))
 
         bridge.queue_changed.connect(self.refresh_queue)
         bridge.sync_status.connect(self._on_sync_status)

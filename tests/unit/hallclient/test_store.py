@@ -633,3 +633,24 @@ def test_the_same_new_ticket_upserted_from_two_threads_at_once(store: Store) -> 
             t.join(10)
     assert errors == []
     assert len(store.tickets(day, "DEMO")) == 40
+
+
+def test_a_full_disk_is_said_plainly_and_keeps_what_was_saved(store: Store, db_path: Path) -> None:
+    """SQLite's page limit stands in for a full disk: the same error, without filling a real one."""
+    from sqlalchemy import event
+
+    from hallclient.store import StoreError
+
+    first = decide(store, ticket_no=None).case_no
+    with sqlite3.connect(db_path) as db:
+        pages = int(db.execute("PRAGMA page_count").fetchone()[0])
+    event.listen(store._engine, "connect", lambda con, _rec: con.execute(f"PRAGMA max_page_count = {pages}"))
+    store._engine.dispose()  # new connections get the limit
+    big = "材料说明" * 20_000  # far more than the free pages can hold
+    with pytest.raises(StoreError, match="磁盘已满") as err:
+        decide(store, ticket_no=None, notes=big)
+    assert str(db_path) in str(err.value)
+    # Nothing half-written: no case, no op, no number consumed; the earlier case is intact.
+    assert raw_rows(db_path, "SELECT case_no FROM cases") == [(first,)]
+    assert raw_rows(db_path, "SELECT last_seq FROM case_sequences") == [(1,)]
+    assert store.pending_count() == 1

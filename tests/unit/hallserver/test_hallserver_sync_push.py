@@ -173,6 +173,22 @@ def test_booking_decided_twice_is_a_conflict_but_the_counters_case_is_kept(
         assert {c.case_no for c in s.scalars(select(Case)).all()} == {case_no(1, 1), case_no(1, 2)}
 
 
+def test_a_decision_on_a_booking_cancelled_meanwhile_is_kept_and_reported(
+    client: TestClient, window1: Counter, sessions: sessionmaker[Session]
+) -> None:
+    with sessions() as s:
+        b = s.get(Booking, booking_code(3))
+        assert b is not None
+        b.status = "cancelled"  # the citizen cancelled online while the counter was offline
+        s.commit()
+    [res] = push(client, window1, op("case_decided", case_payload(booking=booking_code(3))))
+    assert res["status"] == "conflict"
+    assert "已在网上取消" in res["detail"] and booking_code(3) in res["detail"]
+    with sessions() as s:
+        assert s.get(Case, case_no(1)) is not None
+        assert s.get(Booking, booking_code(3)).status == "cancelled"  # type: ignore[union-attr]
+
+
 def test_a_correction_then_an_acceptance_of_one_booking_is_no_conflict(
     client: TestClient, window1: Counter
 ) -> None:
