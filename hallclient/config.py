@@ -55,6 +55,8 @@ class CitizenScreenConfig:
     screen_name: str = ""
     rating_timeout_s: int = 60
     large_font: bool = False
+    # Working days a 不满意/非常不满意 rating's follow-up (整改) may take; provinces set their own.
+    follow_up_working_days: int = 5
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,8 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(
             p, "counter.language", _("应为以下之一：{choices}").format(choices=", ".join(LANGUAGES))
         )
+    if not 1 <= cfg.citizen_screen.follow_up_working_days <= 60:
+        raise ConfigError(p, "citizen_screen.follow_up_working_days", _("应为 1 到 60 个工作日"))
     if cfg.citizen_screen.rating_timeout_s < 5:
         raise ConfigError(p, "citizen_screen.rating_timeout_s", _("至少 5 秒"))
     if cfg.printing.layout not in ("a4", "slip"):

@@ -424,6 +424,9 @@ class Counter:
             decided_at=decided_at.astimezone(),
             rated_at=now.astimezone(),
         )
-        self.store.record_rating(payload, now)
+        due = None
+        if level in (wire.RatingLevel.DISSATISFIED, wire.RatingLevel.VERY_DISSATISFIED):
+            due, _warnings = self.promised_date(now.date(), self.config.citizen_screen.follow_up_working_days)
+        self.store.record_rating(payload, now, follow_up_due=due)
         self.on_change()
         self.bus.publish(RatingRecorded(case_no))

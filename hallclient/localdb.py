@@ -32,13 +32,25 @@ from hallclient.i18n import _
 
 # PRAGMA user_version of a file this client writes. Files from version 1 (before
 # versioning) report 0 but have tables; each step below upgrades one version.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 MIGRATIONS: dict[int, list[str]] = {
     2: [
         # How often an op was offered to the server, and the last reason it was not taken:
         # what IT staff need to see when one op stays pending for days.
         "ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0",
         "ALTER TABLE outbox ADD COLUMN last_error TEXT NOT NULL DEFAULT ''",
+    ],
+    3: [
+        # A 不满意 / 非常不满意 rating opens a follow-up (整改) with a deadline in working days.
+        "CREATE TABLE follow_ups ("
+        " case_no VARCHAR(64) NOT NULL,"
+        " level VARCHAR(32) NOT NULL,"
+        " due_date DATE NOT NULL,"
+        " status VARCHAR(16) NOT NULL,"
+        " created_at DATETIME NOT NULL,"
+        " PRIMARY KEY (case_no),"
+        " FOREIGN KEY(case_no) REFERENCES ratings (case_no))",
+        "CREATE INDEX ix_follow_ups_due_date ON follow_ups (due_date)",
     ],
 }
 
@@ -108,6 +120,17 @@ class RatingRow(Base):
     reasons: Mapped[str] = mapped_column(Text, default="[]")
     comment: Mapped[str] = mapped_column(Text, default="")
     rated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class FollowUpRow(Base):
+    """整改: a bad rating's follow-up, due a number of working days after the rating."""
+
+    __tablename__ = "follow_ups"
+    case_no: Mapped[str] = mapped_column(String(64), ForeignKey("ratings.case_no"), primary_key=True)
+    level: Mapped[str] = mapped_column(String(32))
+    due_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
 class DocumentRow(Base):

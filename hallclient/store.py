@@ -28,6 +28,7 @@ from hallclient.localdb import (
     CaseSequenceRow,
     CatalogItemRow,
     DocumentRow,
+    FollowUpRow,
     OutboxRow,
     RatingRow,
     SyncStateRow,
@@ -381,7 +382,10 @@ class Store:
 
     # -- ratings (citizen screen only) -------------------------------------------
 
-    def record_rating(self, payload: wire.RatingPayload, now: dt.datetime) -> None:
+    def record_rating(
+        self, payload: wire.RatingPayload, now: dt.datetime, *, follow_up_due: dt.date | None = None
+    ) -> None:
+        """The rating, its outbox op and (for a bad rating) the follow-up, in one transaction."""
         with self._write() as s:
             if s.get(RatingRow, payload.case_no) is not None:
                 raise AlreadyRated(payload.case_no)
@@ -394,7 +398,28 @@ class Store:
                     rated_at=now,
                 )
             )
+            if follow_up_due is not None:
+                s.flush()  # the rating row first: the follow-up refers to it
+                s.add(
+                    FollowUpRow(
+                        case_no=payload.case_no,
+                        level=payload.level.value,
+                        due_date=follow_up_due,
+                        status="open",
+                        created_at=now,
+                    )
+                )
             self._add_op(s, wire.OpKind.RATING_GIVEN, payload.model_dump(mode="json"), now)
+
+    def open_follow_ups(self) -> list[tuple[str, str, dt.date]]:
+        """(case no, level, due date) of every follow-up not yet closed, soonest first."""
+        with self._session() as s:
+            rows = s.execute(
+                select(FollowUpRow.case_no, FollowUpRow.level, FollowUpRow.due_date)
+                .where(FollowUpRow.status == "open")
+                .order_by(FollowUpRow.due_date, FollowUpRow.case_no)
+            ).all()
+            return [(r[0], r[1], r[2]) for r in rows]
 
     def has_rating(self, case_no: str) -> bool:
         with self._session() as s:

@@ -28,7 +28,7 @@ from sqlalchemy import Engine, delete, insert, select
 from hallclient import wire
 from hallclient.validation import resident_id_check_digit
 from hallserver.models import Booking, CatalogItem, Hall
-from hallserver.seed import GIVEN, REGIONS, SLOTS, SURNAMES
+from hallserver.seed import GIVEN, REGIONS, SLOTS, SURNAMES, correction_review, passed_review, rejected_review
 
 CHUNK = 10_000
 PROGRESS_EVERY = 100_000
@@ -65,36 +65,9 @@ def _pre_reviews(item: wire.ServiceItem, when: dt.datetime) -> list[tuple[float,
     Built once per item: validating a pydantic model per row would dominate the run time.
     """
     none = wire.PreReview(result=wire.PreReviewResult.NONE)
-    passed = wire.PreReview(
-        result=wire.PreReviewResult.PASSED,
-        reviewer_notes="网上预审通过，请携带原件到窗口核验。",
-        reviewed_at=when,
-        materials=[
-            wire.MaterialReview(material_code=m.code, status=wire.MaterialStatus.OK) for m in item.materials
-        ],
-    )
-    corrections = [
-        wire.PreReview(
-            result=wire.PreReviewResult.NEEDS_CORRECTION,
-            reviewer_notes=f"“{bad.name}”不清晰或信息不全，请到窗口时补交。",
-            reviewed_at=when,
-            materials=[
-                wire.MaterialReview(
-                    material_code=m.code,
-                    status=wire.MaterialStatus.WRONG if m.code == bad.code else wire.MaterialStatus.OK,
-                    note="扫描件模糊，无法辨认" if m.code == bad.code else "",
-                )
-                for m in item.materials
-            ],
-        )
-        for bad in item.materials
-    ] or [passed]
-    rejected = wire.PreReview(
-        result=wire.PreReviewResult.REJECTED,
-        reviewer_notes="申请事项不属于本中心受理范围，建议咨询区级分中心。",
-        reviewed_at=when,
-        materials=[],
-    )
+    passed = passed_review(item, when)
+    corrections = [correction_review(item, bad, when) for bad in item.materials] or [passed]
+    rejected = rejected_review(when)
 
     def dump(*reviews: wire.PreReview) -> list[dict[str, Any]]:
         return [r.model_dump(mode="json") for r in reviews]

@@ -94,41 +94,52 @@ def resident_id(rng: random.Random, today: dt.date) -> str:
     return first17 + resident_id_check_digit(first17)
 
 
-def _pre_review(rng: random.Random, item: wire.ServiceItem, when: dt.datetime) -> wire.PreReview:
-    roll = rng.random()
-    if roll < 0.12:
-        return wire.PreReview(result=wire.PreReviewResult.NONE)
-    if roll < 0.80:
-        return wire.PreReview(
-            result=wire.PreReviewResult.PASSED,
-            reviewer_notes="网上预审通过，请携带原件到窗口核验。",
-            reviewed_at=when,
-            materials=[
-                wire.MaterialReview(material_code=m.code, status=wire.MaterialStatus.OK)
-                for m in item.materials
-            ],
-        )
-    if roll < 0.95:
-        bad = rng.choice(item.materials)
-        return wire.PreReview(
-            result=wire.PreReviewResult.NEEDS_CORRECTION,
-            reviewer_notes=f"“{bad.name}”不清晰或信息不全，请到窗口时补交。",
-            reviewed_at=when,
-            materials=[
-                wire.MaterialReview(
-                    material_code=m.code,
-                    status=wire.MaterialStatus.WRONG if m.code == bad.code else wire.MaterialStatus.OK,
-                    note="扫描件模糊，无法辨认" if m.code == bad.code else "",
-                )
-                for m in item.materials
-            ],
-        )
+def passed_review(item: wire.ServiceItem, when: dt.datetime) -> wire.PreReview:
+    return wire.PreReview(
+        result=wire.PreReviewResult.PASSED,
+        reviewer_notes="网上预审通过，请携带原件到窗口核验。",
+        reviewed_at=when,
+        materials=[
+            wire.MaterialReview(material_code=m.code, status=wire.MaterialStatus.OK) for m in item.materials
+        ],
+    )
+
+
+def correction_review(item: wire.ServiceItem, bad: wire.Material, when: dt.datetime) -> wire.PreReview:
+    return wire.PreReview(
+        result=wire.PreReviewResult.NEEDS_CORRECTION,
+        reviewer_notes=f"“{bad.name}”不清晰或信息不全，请到窗口时补交。",
+        reviewed_at=when,
+        materials=[
+            wire.MaterialReview(
+                material_code=m.code,
+                status=wire.MaterialStatus.WRONG if m.code == bad.code else wire.MaterialStatus.OK,
+                note="扫描件模糊，无法辨认" if m.code == bad.code else "",
+            )
+            for m in item.materials
+        ],
+    )
+
+
+def rejected_review(when: dt.datetime) -> wire.PreReview:
     return wire.PreReview(
         result=wire.PreReviewResult.REJECTED,
         reviewer_notes="申请事项不属于本中心受理范围，建议咨询区级分中心。",
         reviewed_at=when,
         materials=[],
     )
+
+
+def _pre_review(rng: random.Random, item: wire.ServiceItem, when: dt.datetime) -> wire.PreReview:
+    # The demo mix: 12 % not pre-reviewed, 68 % passed, 15 % one material to correct, 5 % rejected.
+    roll = rng.random()
+    if roll < 0.12:
+        return wire.PreReview(result=wire.PreReviewResult.NONE)
+    if roll < 0.80:
+        return passed_review(item, when)
+    if roll < 0.95:
+        return correction_review(item, rng.choice(item.materials), when)
+    return rejected_review(when)
 
 
 def seed_demo(s: Session, today: dt.date, *, public_key: str = "") -> SeedSummary:

@@ -180,3 +180,20 @@ def test_a_clock_far_off_the_servers_is_reported_at_sign_in(rig: CounterRig) -> 
     counter.clock = lambda: dt.datetime.now() - dt.timedelta(hours=25)
     (warning,) = counter.login(DEMO_USER, DEMO_PASSWORD).warnings
     assert "慢 1500 分钟" in warning
+
+
+def test_a_dissatisfied_rating_opens_a_follow_up_due_in_working_days(rig: CounterRig) -> None:
+    s = rig.services
+    s.counter.login(DEMO_USER, DEMO_PASSWORD)
+    s.counter.refresh()
+    ticket = s.counter.call_next()
+    assert ticket is not None
+    ctx = s.counter.service_context(ticket)
+    outcome = s.counter.accept(ctx, all_seen(s.counter, ctx.item))
+    case_no = outcome.payload.case_no
+    s.counter.record_rating(case_no, wire.RatingLevel.DISSATISFIED, decided_at=outcome.payload.decided_at)
+    days = rig.config.citizen_screen.follow_up_working_days
+    expected, _warnings = s.counter.promised_date(dt.date.today(), days)
+    assert s.store.open_follow_ups() == [(case_no, "dissatisfied", expected)]
+    assert s.sync.sync_once().pending_ops == 0
+    assert server_rows(rig.server, "select level from ratings") == [("dissatisfied",)]

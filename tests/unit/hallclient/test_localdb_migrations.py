@@ -35,6 +35,7 @@ def make_v1_file(path: Path) -> str:
     (op,) = store.pending_ops(10)
     store.close()
     con = sqlite3.connect(path, isolation_level=None)
+    con.execute("DROP TABLE follow_ups")
     con.execute("ALTER TABLE outbox DROP COLUMN attempts")
     con.execute("ALTER TABLE outbox DROP COLUMN last_error")
     con.execute("PRAGMA user_version = 0")
@@ -74,13 +75,17 @@ def test_a_failed_upgrade_leaves_the_old_file_as_it_was(
 ) -> None:
     path = tmp_path / "counter.sqlite"
     make_v1_file(path)
-    broken = {2: [*localdb.MIGRATIONS[2], "ALTER TABLE no_such_table ADD COLUMN x INTEGER"]}
+    broken = {
+        **localdb.MIGRATIONS,
+        3: [*localdb.MIGRATIONS[3], "ALTER TABLE no_such_table ADD COLUMN x INTEGER"],
+    }
     monkeypatch.setattr(localdb, "MIGRATIONS", broken)
     with pytest.raises(LocalStoreError, match="升级失败") as err:
         Store(path, FieldCipher(KEY))
     assert str(path) in str(err.value)
     assert user_version(path) == 0
-    assert "attempts" not in columns(path, "outbox")  # the first step was rolled back too
+    assert "attempts" not in columns(path, "outbox")  # the earlier steps were rolled back too
+    assert columns(path, "follow_ups") == set()
 
 
 def test_a_file_from_a_newer_client_is_refused(tmp_path: Path) -> None:
@@ -100,3 +105,26 @@ def test_a_corrupted_file_gets_a_message_not_a_traceback(tmp_path: Path) -> None
         Store(path, FieldCipher(KEY))
     assert str(path) in str(err.value)
     assert path.read_bytes().startswith(b"this is not a database")  # evidence kept for IT
+
+
+def schema(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    with sqlite3.connect(path) as db:
+        tables = [
+            r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+        ]
+        return {
+            t: [(c[1], c[2].upper(), c[3], c[5]) for c in db.execute(f"PRAGMA table_info({t})")]
+            for t in tables
+        }
+
+
+def test_an_upgraded_file_has_exactly_the_schema_of_a_new_one(tmp_path: Path) -> None:
+    old, new = tmp_path / "old.sqlite", tmp_path / "new.sqlite"
+    make_v1_file(old)
+    Store(old, FieldCipher(KEY)).close()
+    Store(new, FieldCipher(KEY)).close()
+    upgraded, fresh = schema(old), schema(new)
+    assert upgraded.keys() == fresh.keys()
+    for table in fresh:
+        # Same columns, types, nullability and keys; column order may differ after ALTER TABLE.
+        assert sorted(upgraded[table]) == sorted(fresh[table]), table

@@ -654,3 +654,17 @@ def test_a_full_disk_is_said_plainly_and_keeps_what_was_saved(store: Store, db_p
     assert raw_rows(db_path, "SELECT case_no FROM cases") == [(first,)]
     assert raw_rows(db_path, "SELECT last_seq FROM case_sequences") == [(1,)]
     assert store.pending_count() == 1
+
+
+def test_a_bad_rating_opens_a_follow_up_in_the_same_transaction(store: Store, db_path: Path) -> None:
+    good = decide(store, ticket_no=None).case_no
+    bad = decide(store, ticket_no=None).case_no
+    store.record_rating(rating(good, wire.RatingLevel.SATISFIED), NOW)
+    store.record_rating(
+        rating(bad, wire.RatingLevel.VERY_DISSATISFIED), NOW, follow_up_due=DAY + dt.timedelta(days=7)
+    )
+    assert store.open_follow_ups() == [(bad, "very_dissatisfied", DAY + dt.timedelta(days=7))]
+    # A second rating of the same service is refused and opens nothing more.
+    with pytest.raises(AlreadyRated):
+        store.record_rating(rating(bad, wire.RatingLevel.DISSATISFIED), NOW, follow_up_due=DAY)
+    assert raw_rows(db_path, "SELECT count(*) FROM follow_ups") == [(1,)]
