@@ -106,7 +106,7 @@ class Material(WireModel):
 
 
 class ServiceItem(WireModel):
-    code: str = Field(description="Unified item code (实施编码)")
+    code: str = Field(description="Unified item code (事项编码)")
     version: int = Field(ge=1)
     name: str
     department: str

@@ -70,7 +70,7 @@ class CaseView(QWidget):
         self.item_dept = QLabel()
         self.item_limits = QLabel()
         self.item_form.addRow(_("事项名称"), self.item_name)
-        self.item_form.addRow(_("实施编码"), self.item_code)
+        self.item_form.addRow(_("事项编码"), self.item_code)
         self.item_form.addRow(_("实施部门"), self.item_dept)
         self.item_form.addRow(_("办理时限"), self.item_limits)
 
