@@ -124,7 +124,8 @@ class SyncEngine:
             if tickets:
                 self.store.upsert_tickets(tickets)
             self._pulled_any = self._pulled_any or bool(page.changes)
-            if page.next_cursor < cursor:
+            if page.next_cursor < cursor or (page.has_more and page.next_cursor == cursor):
+                # Backwards, or "more" without moving on: following it would loop or repeat forever.
                 raise PlatformError(_("服务器的同步游标倒退了"), code="bad_response")
             cursor = page.next_cursor
             self.store.set_state(CURSOR_KEY, str(cursor))

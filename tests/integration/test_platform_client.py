@@ -10,6 +10,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from helpers.counter_setup import DEMO_PASSWORD, DEMO_USER
@@ -401,3 +402,29 @@ def test_push_from_another_device_id_is_rejected(logged_in: PlatformClient) -> N
     op = _ticket_op()
     (result,) = logged_in.push(wire.PushRequest(device_id="someone-else", ops=[op])).results
     assert result.status is wire.OpStatus.REJECTED and "someone-else" in result.detail
+
+
+def test_a_pull_that_says_more_but_does_not_move_is_not_followed_forever(tmp_path: Path) -> None:
+    from hallclient.crypto import FieldCipher
+    from hallclient.events import EventBus
+    from hallclient.store import Store
+    from hallclient.sync import SyncEngine
+
+    stuck = b'{"changes": [], "next_cursor": 0, "has_more": true}'
+    with fake_server(answer(200, stuck, "application/json")) as url:
+        store = Store(tmp_path / "counter.sqlite", FieldCipher(bytes(32)))
+        try:
+            engine = SyncEngine(
+                store, PlatformClient(url, timeout_s=2.0), EventBus(), device_id="d", hall_code="DEMO"
+            )
+            result: list[str] = []
+            # In a thread with a deadline: the bug this guards against is a loop that never returns.
+            worker = threading.Thread(
+                target=lambda: result.append(engine.sync_once().last_error), daemon=True
+            )
+            worker.start()
+            worker.join(15)
+            assert result, "sync_once kept following a cursor that did not move"
+        finally:
+            store.close()
+    assert "游标" in result[0]
