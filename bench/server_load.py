@@ -53,7 +53,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -76,6 +75,7 @@ from hallserver.demo_catalog import DEMO_CATALOG
 from hallserver.models import ChangeLog, Clerk, Ticket, Window
 from hallserver.security import hash_password
 from hallserver.seed import DEMO_HALL, DEMO_PASSWORD, GIVEN, SURNAMES, resident_id, seed_demo
+from ui.demo_server import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -123,12 +123,6 @@ def _pct(values: list[float], q: int) -> float:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # -- setup ----------------------------------------------------------------------------------
@@ -181,7 +175,7 @@ def _prepare(url: str, today: dt.date, windows: int, tickets: int) -> int:
 
 class ServerProcess:
     def __init__(self, url: str, log_path: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self._log = log_path.open("wb")

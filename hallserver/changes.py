@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session
 
 from hallclient import wire
 from hallserver.models import Booking, ChangeLog, Ticket
-from hallserver.security import _aware
 
 # Any constant works: it names the lock that orders writers of change_log on PostgreSQL.
 _CHANGE_LOG_LOCK = 0x4A11C4A9
@@ -53,8 +52,8 @@ def ticket_to_wire(t: Ticket) -> wire.Ticket:
         item_code=t.item_code,
         state=wire.TicketState(t.state),
         window_no=t.window_no,
-        issued_at=_aware(t.issued_at),
-        called_at=_aware(t.called_at) if t.called_at else None,
+        issued_at=t.issued_at,
+        called_at=t.called_at,
     )
 
 

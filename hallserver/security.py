@@ -43,11 +43,6 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _aware(t: dt.datetime) -> dt.datetime:
-    # SQLite hands back naive datetimes even for timezone columns; they were stored as UTC.
-    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
-
-
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: the clerk, at which window, from which device."""
@@ -77,9 +72,9 @@ def login(s: Session, req: wire.LoginRequest, now: dt.datetime) -> wire.LoginRes
         raise ApiError(401, "bad_credentials", BAD_CREDENTIALS, "password")
     if clerk.disabled:
         raise ApiError(403, "account_disabled", "该账号已停用，请联系大厅管理员")
-    if clerk.locked_until is not None and _aware(clerk.locked_until) > now:
+    if clerk.locked_until is not None and clerk.locked_until > now:
         # Round up: with exactly 15 minutes left the clerk is told 15, not 16.
-        minutes = max(1, math.ceil((_aware(clerk.locked_until) - now).total_seconds() / 60))
+        minutes = max(1, math.ceil((clerk.locked_until - now).total_seconds() / 60))
         raise ApiError(
             423, "account_locked", f"密码连续输错 {MAX_FAILED_LOGINS} 次，账号已锁定，请 {minutes} 分钟后再试"
         )
@@ -153,7 +148,7 @@ def authenticate(s: Session, authorization: str | None, now: dt.datetime) -> tup
     row = s.get(AuthToken, token_digest(token))
     if row is None or row.revoked:
         raise ApiError(401, "not_logged_in", "登录已失效，请重新登录")
-    if _aware(row.expires_at) <= now:
+    if row.expires_at <= now:
         raise ApiError(401, "token_expired", "登录已过期，请重新登录")
     clerk = s.get(Clerk, row.clerk_id)
     if clerk is None or clerk.disabled:

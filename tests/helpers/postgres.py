@@ -11,11 +11,12 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from ui.demo_server import free_port
 
 
 class PostgresUnavailable(RuntimeError):
@@ -30,12 +31,6 @@ def _bin_dir() -> Path:
             "Debian package `postgresql` (or set HALL_TEST_NO_PG=1 to run SQLite only)"
         )
     return Path(candidates[-1])
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -100,6 +95,6 @@ def start_postgres() -> PostgresServer:
         as_user = "postgres"
         shutil.chown(root, user="postgres", group="postgres")
         root.chmod(0o700)
-    server = PostgresServer(root, _free_port(), bin_dir, as_user)
+    server = PostgresServer(root, free_port(), bin_dir, as_user)
     server.start()
     return server
