@@ -7,6 +7,7 @@ list of flowables built from these; only their wording differs.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import io
 import math
@@ -136,9 +137,30 @@ def styles(layout: str) -> Styles:
     )
 
 
+_latin_variants: dict[str, ParagraphStyle] = {}
+
+
+def _latin_variant(style: ParagraphStyle) -> ParagraphStyle:
+    # Built once per style; a race only builds an equal one twice.
+    variant = _latin_variants.get(style.name)
+    if variant is None:
+        variant = ParagraphStyle(
+            f"{style.name}-latin",
+            parent=style,
+            wordWrap=None,
+            leading=min(style.leading, style.fontSize * 1.4),
+        )
+        _latin_variants[style.name] = variant
+    return variant
+
+
 def para(text: str, style: ParagraphStyle) -> Paragraph:
-    """A paragraph of plain text: data from the case can never inject markup."""
-    return Paragraph(markup(text), style)
+    """A paragraph of plain text: data from the case can never inject markup.
+
+    Chinese wraps between any two ideographs; mostly-Latin text (the English
+    papers) wraps between words instead, with the tighter leading Latin type sets.
+    """
+    return Paragraph(markup(text), style if is_cjk(text) else _latin_variant(style))
 
 
 # --- Chinese dates -------------------------------------------------------------
@@ -151,6 +173,42 @@ def cn_date(d: dt.date) -> str:
 
 def cn_datetime(t: dt.datetime) -> str:
     return f"{cn_date(t.date())} {t.hour:02d}:{t.minute:02d}"
+
+
+_CN_DIGITS = "零一二三四五六七八九"
+
+
+def cn_number(n: int) -> str:
+    """60 -> 六十, 6 -> 六, 15 -> 十五, 105 -> 一百零五: numbers as legal wording writes them (0..9999)."""
+    if not 0 <= n < 10000:
+        return str(n)
+    if n < 10:
+        return _CN_DIGITS[n]
+    out = ""
+    zero = False
+    for value, unit in ((1000, "千"), (100, "百"), (10, "十"), (1, "")):
+        d = (n // value) % 10
+        if d == 0:
+            zero = bool(out)
+            continue
+        if zero:
+            out += "零"
+            zero = False
+        out += ("" if (d == 1 and unit == "十" and not out) else _CN_DIGITS[d]) + unit
+    return out
+
+
+def is_cjk(text: str) -> bool:
+    """Mostly Chinese: spaced titles suit ideographs; Latin words would fall apart."""
+    letters = [c for c in text if not c.isspace()]
+    return sum(ord(c) > 0x2E7F for c in letters) * 2 > len(letters)
+
+
+def title_line(text: str, layout: str, *, inset: float = 0.0, space_after: float = 1 * mm) -> TextLine:
+    """A document's title: faux-bold, letter-spaced when Chinese, kept clear of ``inset`` at both ends."""
+    size = styles(layout).title_size
+    space = size * (0.25 if is_cjk(text) else 0.03)
+    return TextLine(text, size, char_space=space, space_after=space_after, inset=inset)
 
 
 # --- text lines drawn directly --------------------------------------------------
@@ -173,6 +231,7 @@ class TextLine(Flowable):  # type: ignore[misc]
         bold: bool = True,
         char_space: float = 0.0,
         space_after: float = 0.0,
+        inset: float = 0.0,
     ) -> None:
         super().__init__()
         self.text = text
@@ -182,6 +241,8 @@ class TextLine(Flowable):  # type: ignore[misc]
         self.bold = bold
         self.char_space = char_space
         self.spaceAfter = space_after
+        # Kept free at both ends (a centred title stays centred), e.g. for a 补打 mark beside it.
+        self.inset = inset
         self._draw_size = size
         self._draw_space = char_space
 
@@ -190,11 +251,14 @@ class TextLine(Flowable):  # type: ignore[misc]
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         self._draw_size, self._draw_space = self.size, self.char_space
+        room = max(avail_width - 2 * self.inset, avail_width * 0.3)
         natural = self._natural_width(self.size, self.char_space)
-        if natural > avail_width:
-            # A long hall name must shrink to one line rather than wrap a title.
+        if natural > room:
+            # Letter-spacing goes first; then a long hall name or title shrinks to one line rather than wrap.
             self._draw_space = 0.0
-            self._draw_size = self.size * avail_width / self._natural_width(self.size, 0.0)
+            plain = self._natural_width(self.size, 0.0)
+            if plain > room:
+                self._draw_size = self.size * room / plain
         self.width = avail_width
         self.height = self._draw_size * 1.3
         return self.width, self.height
@@ -237,6 +301,9 @@ class BoxedMark(Flowable):  # type: ignore[misc]
         self.size = size
         self.overlay = overlay
 
+    def box_width(self) -> float:
+        return text_width(self.text, self.size) + 0.9 * self.size
+
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         self.width = avail_width
         self.height = 0.0 if self.overlay else self.size * 2.0
@@ -245,7 +312,7 @@ class BoxedMark(Flowable):  # type: ignore[misc]
     def draw(self) -> None:
         canv: Canvas = self.canv
         pad = self.size * 0.45
-        w = text_width(self.text, self.size) + 2 * pad
+        w = self.box_width()
         x = self.width - w
         canv.saveState()
         if self.overlay:
@@ -355,8 +422,12 @@ class QrFlowable(Flowable):  # type: ignore[misc]
         canv.restoreState()
 
 
-def qr_with_caption(value: str, size: float, caption: str, layout: str) -> Table:
-    t = Table([[QrFlowable(value, size)], [para(caption, styles(layout).caption)]], colWidths=[size])
+def qr_with_caption(
+    value: str, size: float, caption: str, layout: str, *, width: float | None = None
+) -> Table:
+    """The QR over its caption; ``width`` (at least ``size``) gives a longer caption room to stay on one line."""
+    col = max(size, width or size)
+    t = Table([[QrFlowable(value, size)], [para(caption, styles(layout).caption)]], colWidths=[col])
     t.setStyle(plain_style())
     t.setStyle([("ALIGN", (0, 0), (-1, -1), "CENTER")])
     return t
@@ -635,6 +706,12 @@ def grid_style(extra: Sequence[tuple[Any, ...]] = (), *, pad: float = 4.0) -> Ta
     )
 
 
+def fractions(widths: Sequence[float]) -> list[str]:
+    """Column widths as shares of the frame ("25.0%"), so a table always spans it, also on a page set up smaller."""
+    total = sum(widths)
+    return [f"{w / total * 100:.4f}%" for w in widths]
+
+
 def plain_style() -> TableStyle:
     return TableStyle(
         [
@@ -701,11 +778,13 @@ def _build_locked(
     on_page: Callable[[Canvas, BaseDocTemplate], None] | None,
 ) -> bytes:
     pl = page_layout(layout)
+    scale = 1.0
     if pl.page_height is None:
         # Platypus re-wraps at build time; the spare millimetres absorb rounding.
         height = _content_height(flowables, pl.frame_width) + pl.margin_top + pl.margin_bottom + 3 * mm
     else:
         height = pl.page_height
+        scale = _one_page_scale(flowables, pl)
     buf = io.BytesIO()
     doc = BaseDocTemplate(
         buf,
@@ -724,20 +803,55 @@ def _build_locked(
         # listing an unembedded font in the PDF.
         initialFontName=FONT_NAME,
     )
+    # A scaled page is laid out in a larger frame and drawn shrunk; margins stay where they were.
     frame = Frame(
-        pl.margin_x,
-        pl.margin_bottom,
-        pl.frame_width,
-        height - pl.margin_top - pl.margin_bottom,
+        pl.margin_x / scale,
+        pl.margin_bottom / scale,
+        pl.frame_width / scale,
+        (height - pl.margin_top - pl.margin_bottom) / scale,
         leftPadding=0,
         rightPadding=0,
         topPadding=0,
         bottomPadding=0,
         id="body",
     )
-    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=on_page or _no_decoration)])
+    decorate = on_page or _no_decoration
+
+    def begin_page(canv: Canvas, doc: BaseDocTemplate) -> None:
+        # Stays in force for the flowables drawn after this on the page (the page ends with showPage).
+        if scale != 1.0:
+            canv.scale(scale, scale)
+        decorate(canv, doc)
+
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=begin_page)])
     doc.build(flowables)
     return buf.getvalue()
+
+
+# A paper that overflows one A4 page by a little (an English translation runs longer than
+# the Chinese) is set up to this much smaller rather than leave its last lines on a second sheet.
+_MIN_SCALE = 0.86
+
+
+def _one_page_scale(flowables: Sequence[Flowable], pl: PageLayout) -> float:
+    assert pl.page_height is not None
+    body = pl.page_height - pl.margin_top - pl.margin_bottom
+    # The frame keeps a little more room than the sum of heights (rounding, split checks).
+    slack = 2 * mm
+
+    def height_at(width: float) -> float:
+        # Measured on a copy: a Table keeps the column widths of its first wrap.
+        return _content_height(copy.deepcopy(flowables), width)
+
+    if height_at(pl.frame_width) + slack <= body:
+        return 1.0
+    scale = 0.98
+    while scale >= _MIN_SCALE:
+        if height_at(pl.frame_width / scale) + slack <= body / scale:
+            return scale
+        scale -= 0.02
+    # Really longer than a page (a long materials list): it flows on at full size.
+    return 1.0
 
 
 def _no_decoration(canv: Canvas, doc: BaseDocTemplate) -> None:

@@ -84,26 +84,45 @@ def _font_for(code: int, fonts: _Registered) -> str:
         return FONT_NAME
     if code in fonts.latin:
         return LATIN_FONT_NAME
-    # Neither has it: the CJK font's empty box, which missing_glyphs reports beforehand.
+    # Neither has it (whitespace and control characters; drawable ones are replaced before this).
     return FONT_NAME
+
+
+def placeholder(ch: str) -> str:
+    """What prints instead of a character no bundled font has: its code point, never an empty box.
+
+    ``[U+20000]`` tells the clerk and the citizen exactly which character is
+    meant (it can be written in by hand); ``missing_glyphs`` warns beforehand.
+    """
+    return f"[U+{ord(ch):04X}]"
+
+
+def _unprintable(ch: str, fonts: _Registered) -> bool:
+    code = ord(ch)
+    return code not in fonts.cjk and code not in fonts.latin and ch.isprintable() and not ch.isspace()
 
 
 def font_runs(text: str) -> list[tuple[str, str]]:
     """``text`` split into (font name, run) pieces, each drawable by one font.
 
-    Spaces stay in the run they follow, so "A 1" is one Latin run.
+    Spaces stay in the run they follow, so "A 1" is one Latin run. A character
+    neither font has comes out as its ``placeholder`` in the Latin font.
     """
     fonts = _registered()
     runs: list[tuple[str, str]] = []
     current = ""
     buf: list[str] = []
     for ch in text:
-        font = current if (ch == " " and current) else _font_for(ord(ch), fonts)
+        if _unprintable(ch, fonts):
+            font, piece = LATIN_FONT_NAME, placeholder(ch)
+        else:
+            font = current if (ch == " " and current) else _font_for(ord(ch), fonts)
+            piece = ch
         if font != current and buf:
             runs.append((current, "".join(buf)))
             buf = []
         current = font
-        buf.append(ch)
+        buf.append(piece)
     if buf:
         runs.append((current, "".join(buf)))
     return runs
@@ -163,10 +182,7 @@ def missing_glyphs(text: str) -> list[str]:
     fonts = _registered()
     missing: list[str] = []
     for ch in text:
-        if ch.isspace() or not ch.isprintable():
-            continue
-        code = ord(ch)
-        if code not in fonts.cjk and code not in fonts.latin and ch not in missing:
+        if _unprintable(ch, fonts) and ch not in missing:
             missing.append(ch)
     return missing
 
