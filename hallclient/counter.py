@@ -414,19 +414,34 @@ class Counter:
         reasons: list[str] | None = None,
         comment: str = "",
     ) -> None:
+        """Store the citizen's rating (or 未评价) with its outbox op; never called by the clerk's window.
+
+        A bad rating keeps its reasons and opens a follow-up due in working days; a rating that
+        ends a burst (identical, seconds after the decision, several in a row) is flagged.
+        """
+        from hallclient import ratings
+
         now = self.clock()
+        due = None
+        if ratings.needs_follow_up(level):
+            due, _warnings = self.promised_date(now.date(), self.config.citizen_screen.follow_up_working_days)
+        else:
+            reasons, comment = [], ""  # reasons are asked for bad ratings only
+        this = ratings.RatedService(level, decided_at, now)
+        burst = ratings.is_burst([*self.store.recent_ratings(ratings.BURST_RUN - 1), this])
         payload = wire.RatingPayload(
             case_no=case_no,
             window_no=self.window_no,
             level=level,
-            reasons=reasons or [],
-            comment=comment,
+            reasons=ratings.clean_reasons(reasons or []),
+            comment=ratings.clean_comment(comment),
             decided_at=decided_at.astimezone(),
             rated_at=now.astimezone(),
+            follow_up_due=due,
+            burst=burst,
         )
-        due = None
-        if level in (wire.RatingLevel.DISSATISFIED, wire.RatingLevel.VERY_DISSATISFIED):
-            due, _warnings = self.promised_date(now.date(), self.config.citizen_screen.follow_up_working_days)
-        self.store.record_rating(payload, now, follow_up_due=due)
+        if burst:
+            log.warning("rating for %s flagged as part of a burst at window %s", case_no, self.window_no)
+        self.store.record_rating(payload, now)
         self.on_change()
         self.bus.publish(RatingRecorded(case_no))

@@ -35,6 +35,7 @@ from hallclient.localdb import (
     TicketRow,
     open_engine,
 )
+from hallclient.ratings import RatedService
 
 
 class AlreadyRated(Exception):
@@ -385,7 +386,12 @@ class Store:
     def record_rating(
         self, payload: wire.RatingPayload, now: dt.datetime, *, follow_up_due: dt.date | None = None
     ) -> None:
-        """The rating, its outbox op and (for a bad rating) the follow-up, in one transaction."""
+        """The rating, its outbox op and (for a bad rating) the follow-up, in one transaction.
+
+        The follow-up's due date travels in the payload too, so the server opens the same 整改.
+        """
+        if follow_up_due is None:
+            follow_up_due = payload.follow_up_due
         with self._write() as s:
             if s.get(RatingRow, payload.case_no) is not None:
                 raise AlreadyRated(payload.case_no)
@@ -424,6 +430,17 @@ class Store:
     def has_rating(self, case_no: str) -> bool:
         with self._session() as s:
             return s.get(RatingRow, case_no) is not None
+
+    def recent_ratings(self, limit: int) -> list[RatedService]:
+        """This window's last ``limit`` ratings with their decision times, oldest first (burst rule)."""
+        with self._session() as s:
+            rows = s.execute(
+                select(RatingRow.level, CaseRow.decided_at, RatingRow.rated_at)
+                .join(CaseRow, CaseRow.case_no == RatingRow.case_no)
+                .order_by(RatingRow.rated_at.desc(), RatingRow.case_no.desc())
+                .limit(limit)
+            ).all()
+        return [RatedService(wire.RatingLevel(r[0]), r[1], r[2]) for r in reversed(rows)]
 
     # -- outbox ------------------------------------------------------------------
 

@@ -273,6 +273,13 @@ class RatingPayload(WireModel):
     comment: str = ""
     decided_at: dt.datetime
     rated_at: dt.datetime
+    follow_up_due: dt.date | None = Field(
+        default=None, description="不满意/非常不满意: the follow-up (整改) is due by this date"
+    )
+    burst: bool = Field(
+        default=False,
+        description="Identical ratings given seconds after the decision, several in a row: for the supervisor",
+    )
 
 
 class TicketStatePayload(WireModel):

@@ -193,6 +193,30 @@ class Rating(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     rated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+    # Part of a burst of identical ratings given seconds after the decision (hallclient.ratings):
+    # kept, as every rating is, but for the supervisor to look at.
+    burst: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class FollowUp(Base):
+    """整改: what a 不满意/非常不满意 rating obliges the hall to do, by a date in working days.
+
+    Like the rating it names the case, never the citizen.
+    """
+
+    __tablename__ = "follow_ups"
+
+    case_no: Mapped[str] = mapped_column(ForeignKey("ratings.case_no"), primary_key=True)
+    hall_code: Mapped[str] = mapped_column(String(32), index=True)
+    window_no: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(24))
+    # The counter computes it with the hall's holiday calendar; None only from a counter that sent none.
+    due_date: Mapped[dt.date | None] = mapped_column(Date, default=None, index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
+    # What the hall did about it, written when it is closed.
+    outcome: Mapped[str] = mapped_column(Text, default="")
 
 
 class AppliedOp(Base):

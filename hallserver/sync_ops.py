@@ -198,6 +198,26 @@ def _rating_given(s: Session, who: Principal, raw: dict[str, object], now: dt.da
         raise Rejected(f"办件编号 {p.case_no} 不属于大厅 {who.hall_code}")
     if s.get(Rating, p.case_no) is not None:
         raise Conflict(f"办件 {p.case_no} 已有评价，一次服务只能评价一次")
+    from hallclient import ratings
+    from hallserver.models import FollowUp
+
+    # The counter flags a burst from its own history; the server checks again with what it
+    # holds for that window, and flags the whole run so the supervisor sees it together.
+    earlier = s.scalars(
+        select(Rating)
+        .where(
+            Rating.hall_code == who.hall_code,
+            Rating.window_no == p.window_no,
+            Rating.rated_at <= p.rated_at,
+        )
+        .order_by(Rating.rated_at.desc(), Rating.case_no.desc())
+        .limit(ratings.BURST_RUN - 1)
+    ).all()[::-1]
+    history = [ratings.RatedService(wire.RatingLevel(r.level), r.decided_at, r.rated_at) for r in earlier]
+    burst = ratings.is_burst([*history, ratings.RatedService(p.level, p.decided_at, p.rated_at)])
+    if burst:
+        for r in earlier:
+            r.burst = True
     s.add(
         Rating(
             case_no=p.case_no,
@@ -208,8 +228,23 @@ def _rating_given(s: Session, who: Principal, raw: dict[str, object], now: dt.da
             comment=p.comment,
             decided_at=p.decided_at,
             rated_at=p.rated_at,
+            burst=p.burst or burst,
         )
     )
+    if ratings.needs_follow_up(p.level):
+        s.flush()  # the rating first: the follow-up refers to it
+        s.add(
+            FollowUp(
+                case_no=p.case_no,
+                hall_code=who.hall_code,
+                window_no=p.window_no,
+                level=p.level.value,
+                due_date=p.follow_up_due,
+                status="open",
+                created_at=now,
+                outcome="",
+            )
+        )
     return None
 
 
