@@ -138,9 +138,9 @@ def clerk_text(facts: CaseFacts, t: Translate) -> str:
     return t("{name}（工号 {staff_no}）").format(name=facts.clerk_name, staff_no=facts.clerk_staff_no)
 
 
-def item_pairs(facts: CaseFacts, t: Translate) -> list[tuple[str, str]]:
-    """事项 and 申请人 rows, personal data masked."""
-    return [
+def item_pairs(facts: CaseFacts, t: Translate, *, brief: bool = False) -> list[tuple[str, str]]:
+    """事项 and 申请人 rows, personal data masked; ``brief`` leaves out the item version and booking."""
+    pairs = [
         (t("事项名称"), facts.item_name),
         (t("事项编码"), facts.item_code),
         (t("事项版本"), t("第{n}版").format(n=facts.item_version)),
@@ -150,6 +150,17 @@ def item_pairs(facts: CaseFacts, t: Translate) -> list[tuple[str, str]]:
         (t("联系电话"), mask_phone(facts.applicant_phone)),
         (t("预约编号"), facts.booking_code or t("现场取号")),
     ]
+    if brief:
+        # The two full-width rows first, so the short ones pair up below them.
+        return [pairs[0], pairs[3], pairs[1], *pairs[4:7]]
+    return pairs
+
+
+def materials_text(materials: Sequence[ReceivedMaterial], t: Translate) -> str:
+    """A short list in running text: 1. 申请书（原件已核验）；2. …"""
+    return t("；").join(
+        f"{i}. {m.name}（{check_text(m.check, t)}）" for i, m in enumerate(materials, start=1)
+    )
 
 
 def facts_table(pairs: Sequence[tuple[str, str]], layout: str, full_width: set[str]) -> Table:
