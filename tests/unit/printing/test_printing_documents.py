@@ -420,3 +420,39 @@ def test_check_printable_for_receipt_and_ticket_in_english() -> None:
 def test_rare_character_prints_its_code_point_not_an_empty_box() -> None:
     text = pdf_text(render_paper(make_rejection(reasons=[f"地址含{RARE}字"])))
     assert "地址含[U+20000]字" in text
+
+
+# --- the receipt's English A4 reprint (a known defect: two pages, title under the 补打 box) ----
+
+
+def words(pdf: bytes, tmp_path: Path) -> list[tuple[str, float, float, float, float]]:
+    """(text, xMin, yMin, xMax, yMax) of every word on the first page, as poppler lays them out."""
+    import re
+
+    path = tmp_path / "words.pdf"
+    path.write_bytes(pdf)
+    out = subprocess.run(
+        [need("pdftotext"), "-bbox", "-f", "1", "-l", "1", str(path), "-"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    pattern = r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>'
+    return [(w, float(a), float(b), float(c), float(d)) for a, b, c, d, w in re.findall(pattern, out)]
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+@pytest.mark.parametrize("kind", CASE_KINDS)
+def test_a4_reprint_is_one_page_and_the_title_clears_the_mark(
+    kind: PaperKind, lang: str, tmp_path: Path
+) -> None:
+    pdf = render_paper(BUILDERS[kind](), lang=lang, reprint_no=2)
+    assert len(PdfReader(io.BytesIO(pdf)).pages) == 1
+    found = words(pdf, tmp_path)
+    mark_words = [w for w in found if w[0].startswith(("补打", "Reprint"))]
+    assert mark_words, found[:10]
+    mark = mark_words[0]
+    # The title is the tallest text near the mark's line.
+    title = [w for w in found if w[4] - w[2] > 16 and abs(w[2] - mark[2]) < 20 and w is not mark]
+    assert title, found[:10]
+    assert max(w[3] for w in title) < mark[1] - 3, (title, mark)
