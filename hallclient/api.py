@@ -173,6 +173,9 @@ class PlatformClient:
             wire.Ticket, self._call("POST", "/queue/walk-in", body=wire.WalkInRequest(item_code=item_code))
         )
 
+    def windows(self) -> wire.WindowsResponse:
+        return self._parse(wire.WindowsResponse, self._call("GET", "/windows"))
+
     def push(self, req: wire.PushRequest) -> wire.PushResponse:
         return self._parse(wire.PushResponse, self._call("POST", "/sync/push", body=req))
 

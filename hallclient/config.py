@@ -48,6 +48,23 @@ class CounterConfig:
     window_no: int = 1
     device_id: str = ""
     language: str = "zh_CN"
+    # 重呼: how often one number may be called again before it must be treated as 过号.
+    max_recalls: int = 3
+    # The overdue panel warns this many working days before a promised completion date.
+    overdue_warning_days: int = 2
+
+
+@dataclass(frozen=True)
+class DecisionsConfig:
+    """What the notices state that is the hall's to set, not the law's."""
+
+    # 补正期限 printed on the 一次性补正告知书, in working days (0: no deadline printed).
+    correction_working_days: int = 10
+    # Where corrected materials are brought; empty: this hall and window.
+    correction_bring_to: str = ""
+    # 不予受理通知书: the bodies the citizen may turn to (行政复议 / 行政诉讼).
+    reconsideration_body: str = "本机关所属的县级以上地方人民政府"
+    court: str = "有管辖权的人民法院"
 
 
 @dataclass(frozen=True)
@@ -81,6 +98,7 @@ class Config:
     counter: CounterConfig = field(default_factory=CounterConfig)
     citizen_screen: CitizenScreenConfig = field(default_factory=CitizenScreenConfig)
     printing: PrintingConfig = field(default_factory=PrintingConfig)
+    decisions: DecisionsConfig = field(default_factory=DecisionsConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     data_dir: Path = field(default_factory=default_data_dir)
     source: Path | None = None
@@ -91,6 +109,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "counter": CounterConfig,
     "citizen_screen": CitizenScreenConfig,
     "printing": PrintingConfig,
+    "decisions": DecisionsConfig,
     "sync": SyncConfig,
 }
 
@@ -151,6 +170,17 @@ def _validate(cfg: Config) -> None:
         raise ConfigError(
             p, "counter.language", _("应为以下之一：{choices}").format(choices=", ".join(LANGUAGES))
         )
+    if not 0 <= cfg.counter.max_recalls <= 10:
+        raise ConfigError(p, "counter.max_recalls", _("应为 0 到 10 次"))
+    if not 0 <= cfg.counter.overdue_warning_days <= 30:
+        raise ConfigError(p, "counter.overdue_warning_days", _("应为 0 到 30 个工作日"))
+    if not 0 <= cfg.decisions.correction_working_days <= 60:
+        raise ConfigError(
+            p, "decisions.correction_working_days", _("应为 0 到 60 个工作日（0 表示不写期限）")
+        )
+    for key in ("reconsideration_body", "court"):
+        if not getattr(cfg.decisions, key).strip():
+            raise ConfigError(p, f"decisions.{key}", _("不能为空：不予受理通知书必须写明救济途径"))
     if not 1 <= cfg.citizen_screen.follow_up_working_days <= 60:
         raise ConfigError(p, "citizen_screen.follow_up_working_days", _("应为 1 到 60 个工作日"))
     if cfg.citizen_screen.rating_timeout_s < 5:

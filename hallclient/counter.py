@@ -15,20 +15,53 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
-from hallclient import wire
+from hallclient import decisions, wire
 from hallclient.api import PlatformClient, PlatformError, Unreachable
 from hallclient.config import Config
-from hallclient.domain import HallInfo, MaterialCheck, ReceiptData, ReceivedMaterial
+from hallclient.decisions import MaterialFinding
+from hallclient.domain import HallInfo, MaterialCheck, ReceiptData
 from hallclient.events import CaseDecided, EventBus, QueueChanged, RatingRecorded, TicketCalled
-from hallclient.i18n import _
+from hallclient.i18n import N_, _
+from hallclient.lookup import QueryKind, classify_query
+from hallclient.papers import (
+    ApprovalDecision,
+    CorrectionNotice,
+    Paper,
+    PaperKind,
+    PickupSlip,
+    RejectionNotice,
+    Strokes,
+)
 from hallclient.signing import sign_fields
-from hallclient.store import Store
+from hallclient.store import CaseView, Store
 from hallclient.workdays import CalendarMissing, WorkCalendar
 
 log = logging.getLogger(__name__)
 
 OFFLINE_VERIFIER_KEY = "offline_verifier"
+WINDOWS_KEY = "hall_windows"
+# A name is searched among the bookings of a few days around today only: names are
+# stored encrypted, so they are matched after decrypting, never through an index.
+NAME_SEARCH_DAYS = 7
+APPROVAL_TITLE = "准予行政许可决定书"
+PAPER_OF_DECISION = {
+    wire.Decision.ACCEPT: PaperKind.RECEIPT,
+    wire.Decision.CORRECT: PaperKind.CORRECTION,
+    wire.Decision.REJECT: PaperKind.REJECTION,
+    wire.Decision.COMPLETE: PaperKind.APPROVAL,
+}
+TICKET_STATE_LABELS = {
+    wire.TicketState.WAITING: N_("等候中"),
+    wire.TicketState.CALLED: N_("已叫号"),
+    wire.TicketState.SERVING: N_("办理中"),
+    wire.TicketState.PARKED: N_("挂起"),
+    wire.TicketState.NO_SHOW: N_("过号"),
+    wire.TicketState.TRANSFERRED: N_("已转移"),
+    wire.TicketState.DONE: N_("已办结"),
+}
+T = TypeVar("T")
 
 
 class CounterError(Exception):
@@ -67,12 +100,57 @@ class QueueRow:
 
 
 @dataclass(frozen=True)
-class DecisionOutcome:
-    payload: wire.CaseDecidedPayload
-    receipt: ReceiptData
+class PaperOutcome:
+    """A paper to print and archive, with the signed facts its QR code carries."""
+
+    paper: Paper
     signed_fields: dict[str, str]
     signature: str
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def case_no(self) -> str:
+        return self.signed_fields["case_no"]
+
+    @property
+    def doc_id(self) -> str:
+        return self.signed_fields["doc_id"]
+
+    @property
+    def kind(self) -> PaperKind:
+        return PaperKind(self.signed_fields["kind"])
+
+
+@dataclass(frozen=True)
+class DecisionOutcome(PaperOutcome):
+    payload: wire.CaseDecidedPayload = field(kw_only=True)
+
+    @property
+    def receipt(self) -> ReceiptData:
+        if not isinstance(self.paper, ReceiptData):
+            raise TypeError(f"{self.kind.value} is not a receipt")
+        return self.paper
+
+
+@dataclass(frozen=True)
+class LookupHit:
+    """A citizen found at the counter: a booking (with today's ticket, if any) or an earlier case."""
+
+    booking: wire.Booking | None = None
+    ticket: wire.Ticket | None = None
+    case: CaseView | None = None
+
+
+@dataclass(frozen=True)
+class OverdueEntry:
+    """One line of the overdue panel (超时预警 / 补正预警)."""
+
+    case_no: str
+    item_name: str
+    applicant_name: str
+    kind: str  # "due_soon" | "overdue" | "correction_open" | "correction_late"
+    date: dt.date | None
+    working_days_left: int | None
 
 
 class Counter:
@@ -211,10 +289,11 @@ class Counter:
     def call_next(self) -> wire.Ticket | None:
         """Claim the next citizen: from the server when online, else from the local cache."""
         self._require_session()
+        self._require_open()
         try:
             resp = self.api.call_next(self.window_no)
         except Unreachable:
-            ticket = self.store.next_waiting_ticket(self.today(), self.hall_code)
+            ticket = self.store.next_waiting_ticket(self.today(), self.hall_code, self.window_no)
             if ticket is None:
                 return None
             now = self.clock()
@@ -240,41 +319,462 @@ class Counter:
         item = self.store.catalog_item(item_code) if item_code else None
         return ServiceContext(ticket=ticket, booking=booking, item=item)
 
+    # -- queue actions -------------------------------------------------------------
+
+    def _require_open(self) -> None:
+        paused, reason = self.store.window_state(self.window_no)
+        if paused:
+            raise CounterError(_("本窗口已暂停服务（{reason}），请先恢复服务再叫号").format(reason=reason))
+
+    def _require_mine(self, ticket: wire.Ticket, *states: wire.TicketState) -> None:
+        if ticket.state not in states or ticket.window_no != self.window_no:
+            raise CounterError(
+                _("{ticket} 号现在是“{state}”，不能进行此操作").format(
+                    ticket=ticket.ticket_no, state=_(TICKET_STATE_LABELS[ticket.state])
+                )
+            )
+
+    def _change_ticket(self, ticket: wire.Ticket, state: wire.TicketState, **extra: Any) -> wire.Ticket:
+        self.store.set_ticket_state(
+            ticket.date, ticket.ticket_no, state, self.window_no, self.clock(), **extra
+        )
+        self.on_change()
+        self.bus.publish(QueueChanged())
+        window = extra.get("to_window") if state is wire.TicketState.TRANSFERRED else self.window_no
+        return ticket.model_copy(
+            update={"state": state, "window_no": window, "recalls": extra.get("recalls", 0)}
+        )
+
+    def recall(self, ticket: wire.Ticket) -> wire.Ticket:
+        """重呼: call the same number again, up to the configured number of times."""
+        self._require_session()
+        self._require_mine(ticket, wire.TicketState.CALLED)
+        limit = self.config.counter.max_recalls
+        if ticket.recalls >= limit:
+            raise CounterError(
+                _("{ticket} 号已重呼 {n} 次（上限 {limit} 次），请按过号处理 (F4)").format(
+                    ticket=ticket.ticket_no, n=ticket.recalls, limit=limit
+                )
+            )
+        called = self._change_ticket(ticket, wire.TicketState.CALLED, recalls=ticket.recalls + 1)
+        self.bus.publish(TicketCalled(ticket.ticket_no, self.window_no, called.state))
+        return called
+
+    def start_serving(self, ticket: wire.Ticket) -> wire.Ticket:
+        """The citizen is at the counter: no longer a no-show candidate."""
+        self._require_session()
+        if ticket.state is wire.TicketState.SERVING:
+            return ticket
+        self._require_mine(ticket, wire.TicketState.CALLED)
+        return self._change_ticket(ticket, wire.TicketState.SERVING)
+
+    def no_show(self, ticket: wire.Ticket) -> wire.Ticket:
+        """过号: the called citizen did not come to the window."""
+        self._require_session()
+        self._require_mine(ticket, wire.TicketState.CALLED)
+        return self._change_ticket(ticket, wire.TicketState.NO_SHOW)
+
+    def park(self, ticket: wire.Ticket, note: str = "") -> wire.Ticket:
+        """挂起: the citizen steps away (to copy a paper, fetch a document) and is served on return."""
+        self._require_session()
+        self._require_mine(ticket, wire.TicketState.CALLED, wire.TicketState.SERVING)
+        return self._change_ticket(ticket, wire.TicketState.PARKED, note=note)
+
+    def parked(self) -> list[wire.Ticket]:
+        return [
+            t
+            for t in self.store.tickets(self.today(), self.hall_code)
+            if t.state is wire.TicketState.PARKED and t.window_no == self.window_no
+        ]
+
+    def resume(self, ticket: wire.Ticket) -> ServiceContext:
+        """Serve a parked citizen again at this window."""
+        self._require_session()
+        self._require_mine(ticket, wire.TicketState.PARKED)
+        return self.service_context(self._change_ticket(ticket, wire.TicketState.SERVING))
+
+    def windows(self) -> list[wire.WindowInfo]:
+        """The hall's windows as the server sees them now, remembered for use offline."""
+        try:
+            found = self.api.windows().windows
+        except Unreachable:
+            raw = self.store.get_state(WINDOWS_KEY)
+            return [wire.WindowInfo.model_validate(w) for w in json.loads(raw)] if raw else []
+        except PlatformError as exc:
+            raise CounterError(exc.message) from None
+        self.store.set_state(WINDOWS_KEY, json.dumps([w.model_dump() for w in found], ensure_ascii=False))
+        return found
+
+    def transfer(
+        self, ticket: wire.Ticket, *, to_window: int | None = None, to_item: str | None = None, note: str
+    ) -> wire.Ticket:
+        """转移: hand the citizen to another window or move them to another item, with a note."""
+        self._require_session()
+        self._require_mine(ticket, wire.TicketState.CALLED, wire.TicketState.SERVING, wire.TicketState.PARKED)
+        if to_window is None and to_item is None:
+            raise CounterError(_("请选择转入的窗口或事项"))
+        if not note.strip():
+            raise CounterError(_("请填写转移说明，接手的窗口需要知道为什么转过去"))
+        if to_window == self.window_no:
+            raise CounterError(_("不能转移到本窗口"))
+        if to_item is not None and self.store.catalog_item(to_item) is None:
+            raise CounterError(_("事项编码 {code} 不在事项目录中").format(code=to_item))
+        if to_window is not None:
+            target = next((w for w in self.windows() if w.window_no == to_window), None)
+            if target is None:
+                raise CounterError(_("本大厅没有 {window} 号窗口").format(window=to_window))
+            if not target.open or target.paused:
+                why = (
+                    _("暂停服务：{reason}").format(reason=target.pause_reason)
+                    if target.paused
+                    else _("无人登录")
+                )
+                raise CounterError(
+                    _("{window} 号窗口现在不办理业务（{why}），请选择其他窗口").format(
+                        window=to_window, why=why
+                    )
+                )
+        return self._change_ticket(
+            ticket, wire.TicketState.TRANSFERRED, to_window=to_window, to_item=to_item, note=note.strip()
+        )
+
+    def window_paused(self) -> tuple[bool, str]:
+        return self.store.window_state(self.window_no)
+
+    def pause(self, reason: str) -> None:
+        """暂停服务: no calls until resumed; the hall sees the window paused, with the reason."""
+        self._require_session()
+        if not reason.strip():
+            raise CounterError(_("请填写暂停服务的原因"))
+        self.store.record_window_state(self.window_no, True, reason.strip(), self.clock())
+        self.on_change()
+
+    def resume_service(self) -> None:
+        self._require_session()
+        self.store.record_window_state(self.window_no, False, "", self.clock())
+        self.on_change()
+
+    # -- lookup ----------------------------------------------------------------------
+
+    def lookup(self, query: str) -> list[LookupHit]:
+        """Find a citizen by booking code, resident ID number or name (or a scanned slip)."""
+        found = classify_query(query)
+        day = self.today()
+        tickets = {t.booking_code: t for t in self.store.tickets(day, self.hall_code) if t.booking_code}
+        if found.kind is QueryKind.BOOKING_CODE:
+            b = self.store.booking(found.value, self.hall_code)
+            return [LookupHit(booking=b, ticket=tickets.get(b.code))] if b else []
+        if found.kind is QueryKind.ID_NUMBER:
+            bookings = self.store.find_bookings_by_id_number(found.value, self.hall_code)
+            hits = [LookupHit(booking=b, ticket=tickets.get(b.code)) for b in bookings]
+            return hits + [LookupHit(case=c) for c in self.store.cases_by_id_number(found.value)]
+        bookings = self.store.bookings_between(
+            day - dt.timedelta(days=NAME_SEARCH_DAYS),
+            day + dt.timedelta(days=NAME_SEARCH_DAYS),
+            self.hall_code,
+        )
+        return [
+            LookupHit(booking=b, ticket=tickets.get(b.code))
+            for b in bookings
+            if found.value in b.applicant.name
+        ]
+
+    def serve_booking(self, booking: wire.Booking, current: wire.Ticket | None) -> ServiceContext:
+        """Serve a looked-up booking: with its own ticket when it has one, else under the current one."""
+        self._require_session()
+        if booking.status is wire.BookingStatus.CANCELLED:
+            raise CounterError(_("预约 {code} 已取消").format(code=booking.code))
+        if booking.status is wire.BookingStatus.SERVED:
+            raise CounterError(_("预约 {code} 已办理过").format(code=booking.code))
+        if booking.date != self.today():
+            raise CounterError(
+                _("预约 {code} 是 {date} 的，不是今天的").format(
+                    code=booking.code, date=booking.date.isoformat()
+                )
+            )
+        own = next(
+            (t for t in self.store.tickets(self.today(), self.hall_code) if t.booking_code == booking.code),
+            None,
+        )
+        if own is not None and (current is None or own.ticket_no != current.ticket_no):
+            if own.state in (
+                wire.TicketState.WAITING,
+                wire.TicketState.NO_SHOW,
+                wire.TicketState.TRANSFERRED,
+            ):
+                if current is not None:
+                    raise CounterError(
+                        _("该预约有自己的号 {own}，请先处理完当前的 {current} 号").format(
+                            own=own.ticket_no, current=current.ticket_no
+                        )
+                    )
+                self._require_open()
+                own = self._change_ticket(own, wire.TicketState.CALLED)
+                self.bus.publish(TicketCalled(own.ticket_no, self.window_no, own.state))
+                return self.service_context(own)
+            if own.window_no != self.window_no:
+                raise CounterError(
+                    _("该预约的 {own} 号正在 {window} 号窗口办理").format(
+                        own=own.ticket_no, window=own.window_no
+                    )
+                )
+        if current is None:
+            raise CounterError(_("请先叫号，或让群众取号"))
+        return ServiceContext(
+            ticket=current, booking=booking, item=self.store.catalog_item(booking.item_code)
+        )
+
+    def with_item(self, ctx: ServiceContext, item_code: str) -> ServiceContext:
+        """A walk-in's item chosen at the counter."""
+        item = self.store.catalog_item(item_code)
+        if item is None:
+            raise CounterError(_("事项编码 {code} 不在事项目录中").format(code=item_code))
+        return ServiceContext(ticket=ctx.ticket, booking=ctx.booking, item=item)
+
+    # -- overdue ----------------------------------------------------------------------
+
+    def overdue(self) -> list[OverdueEntry]:
+        """This window's accepted cases near or past their promise, and corrections not returned."""
+        today = self.today()
+        names = {i.code: i.name for i in self.store.catalog()}
+        warn = self.config.counter.overdue_warning_days
+        out: list[OverdueEntry] = []
+        for c in self.store.awaiting_pickup(self.window_no, (wire.Decision.ACCEPT,)):
+            if c.promised_date is None:
+                continue
+            left = self._working_days_left(today, c.promised_date)
+            if left <= warn:
+                kind = "overdue" if c.promised_date < today else "due_soon"
+                out.append(self._overdue_entry(c, names, kind, c.promised_date, left))
+        for c in self.store.unreturned_corrections(self.window_no):
+            late = c.correction_deadline is not None and c.correction_deadline < today
+            days = self._working_days_left(today, c.correction_deadline) if c.correction_deadline else None
+            kind = "correction_late" if late else "correction_open"
+            out.append(self._overdue_entry(c, names, kind, c.correction_deadline, days))
+        return out
+
+    def _working_days_left(self, today: dt.date, due: dt.date) -> int:
+        try:
+            return self.calendar.working_days_between(today, due)
+        except CalendarMissing:
+            return (due - today).days
+
+    @staticmethod
+    def _overdue_entry(
+        c: CaseView, names: Mapping[str, str], kind: str, date: dt.date | None, left: int | None
+    ) -> OverdueEntry:
+        return OverdueEntry(
+            case_no=c.case_no,
+            item_name=names.get(c.item_code, c.item_code),
+            applicant_name=c.applicant.name,
+            kind=kind,
+            date=date,
+            working_days_left=left,
+        )
+
     # -- decisions ---------------------------------------------------------------
 
     def accept(
         self,
         ctx: ServiceContext,
-        checks: Mapping[str, MaterialCheck],
+        checks: Mapping[str, MaterialCheck | MaterialFinding],
+        *,
+        applicant: wire.Applicant | None = None,
+        notes: str = "",
+        signature: Strokes | None = None,
+    ) -> DecisionOutcome:
+        """受理: record the decision and build the receipt (行政许可法 §32 I(5))."""
+        item, findings = self._item_and_findings(ctx, checks)
+        self._check(decisions.check_accept, item, findings)
+        promised, warnings = self.promised_date(self.clock().date(), item.promised_days)
+        return self._decide(
+            ctx,
+            item,
+            findings,
+            wire.Decision.ACCEPT,
+            applicant,
+            notes,
+            warnings,
+            promised_date=promised,
+            signature=signature,
+        )
+
+    def request_correction(
+        self,
+        ctx: ServiceContext,
+        checks: Mapping[str, MaterialCheck | MaterialFinding],
         *,
         applicant: wire.Applicant | None = None,
         notes: str = "",
     ) -> DecisionOutcome:
-        """受理: record the decision and build the receipt (行政许可法 §32 I(5))."""
+        """补正: one notice listing every missing or wrong material (行政许可法 §32 I(4))."""
+        item, findings = self._item_and_findings(ctx, checks)
+        self._check(decisions.check_correction, item, findings)
+        days = self.config.decisions.correction_working_days
+        deadline, warnings = self.promised_date(self.clock().date(), days) if days else (None, [])
+        return self._decide(
+            ctx,
+            item,
+            findings,
+            wire.Decision.CORRECT,
+            applicant,
+            notes,
+            warnings,
+            correction_deadline=deadline,
+        )
+
+    def reject(
+        self,
+        ctx: ServiceContext,
+        *,
+        reasons: list[str],
+        legal_basis: str,
+        applicant: wire.Applicant | None = None,
+        checks: Mapping[str, MaterialCheck | MaterialFinding] | None = None,
+        notes: str = "",
+    ) -> DecisionOutcome:
+        """不予受理: the reasons, the legal basis, and the citizen's remedies (行政许可法 §32 I(1)-(3))."""
+        item, findings = self._item_and_findings(ctx, checks or {})
+        cleaned = self._check(decisions.check_rejection, reasons, legal_basis)
+        return self._decide(
+            ctx,
+            item,
+            findings,
+            wire.Decision.REJECT,
+            applicant,
+            notes,
+            [],
+            reasons=cleaned,
+            legal_basis=legal_basis.strip(),
+        )
+
+    def complete_on_the_spot(
+        self,
+        ctx: ServiceContext,
+        checks: Mapping[str, MaterialCheck | MaterialFinding],
+        *,
+        applicant: wire.Applicant | None = None,
+        notes: str = "",
+        signature: Strokes | None = None,
+    ) -> DecisionOutcome:
+        """即办件: decided and completed at the counter, the approval handed over at once."""
+        item, findings = self._item_and_findings(ctx, checks)
+        self._check(decisions.check_instant, item, findings)
+        return self._decide(
+            ctx,
+            item,
+            findings,
+            wire.Decision.COMPLETE,
+            applicant,
+            notes,
+            [],
+            promised_date=self.clock().date(),
+            signature=signature,
+        )
+
+    def pickup(self, case_no: str, picked_up_by: str) -> PaperOutcome:
+        """出件: hand over an accepted case's result and print the pick-up slip."""
         session = self._require_session()
-        item = ctx.item
-        if item is None:
+        if not picked_up_by.strip():
+            raise CounterError(_("请填写领取人姓名"))
+        case = self.store.case(case_no)
+        if case is None:
+            raise CounterError(_("本窗口没有办件 {case_no}").format(case_no=case_no))
+        if case.decision is not wire.Decision.ACCEPT:
+            raise CounterError(_("办件 {case_no} 没有受理，没有可领取的结果").format(case_no=case_no))
+        if case.picked_up_at is not None:
+            raise CounterError(
+                _("办件 {case_no} 的结果已于 {at} 领取").format(
+                    case_no=case_no, at=case.picked_up_at.strftime("%Y-%m-%d %H:%M")
+                )
+            )
+        item = self.store.catalog_item(case.item_code)
+        now = self.clock()
+        self.store.record_pickup(case_no, self.window_no, picked_up_by.strip(), now)
+        self.on_change()
+        payload = wire.CaseDecidedPayload(
+            case_no=case.case_no,
+            ticket_no=case.ticket_no,
+            booking_code=case.booking_code,
+            item_code=case.item_code,
+            item_version=case.item_version,
+            decision=case.decision,
+            window_no=case.window_no,
+            clerk_id=session.clerk.id,
+            decided_at=case.decided_at.astimezone(),
+            promised_date=case.promised_date,
+            materials=list(case.materials),
+            applicant=case.applicant,
+            notes=case.notes,
+        )
+        item_name = item.name if item else case.item_code
+        doc_id, fields, sig, url, hall = self._signing(PaperKind.PICKUP, payload, item_name, session)
+        header = decisions.case_header(
+            doc_id=doc_id,
+            p=payload,
+            item=item or self._unknown_item(case.item_code),
+            hall=hall,
+            clerk=session.clerk,
+            decided_at=now,
+            verify_url=url,
+        )
+        slip = PickupSlip(
+            header=header,
+            result_name=_("“{item}”办理结果").format(item=item_name),
+            picked_up_at=now,
+            picked_up_by=picked_up_by.strip(),
+            promised_date=case.promised_date,
+        )
+        return PaperOutcome(paper=slip, signed_fields=fields, signature=sig)
+
+    @staticmethod
+    def _unknown_item(code: str) -> wire.ServiceItem:
+        # An item dropped from the catalog since: the paper still names its code.
+        return wire.ServiceItem(
+            code=code, version=1, name=code, department="", legal_days=0, promised_days=0, materials=[]
+        )
+
+    def _item_and_findings(
+        self, ctx: ServiceContext, checks: Mapping[str, MaterialCheck | MaterialFinding]
+    ) -> tuple[wire.ServiceItem, dict[str, MaterialFinding]]:
+        self._require_session()
+        if ctx.item is None:
             raise CounterError(_("没有选择办理事项"))
+        findings = {
+            code: v if isinstance(v, MaterialFinding) else MaterialFinding(v) for code, v in checks.items()
+        }
+        return ctx.item, findings
+
+    @staticmethod
+    def _check(rule: Callable[..., T], *args: Any) -> T:
+        try:
+            return rule(*args)
+        except decisions.DecisionRefused as exc:
+            raise CounterError(str(exc)) from None
+
+    def _decide(
+        self,
+        ctx: ServiceContext,
+        item: wire.ServiceItem,
+        findings: Mapping[str, MaterialFinding],
+        decision: wire.Decision,
+        applicant: wire.Applicant | None,
+        notes: str,
+        warnings: list[str],
+        *,
+        promised_date: dt.date | None = None,
+        correction_deadline: dt.date | None = None,
+        reasons: list[str] | None = None,
+        legal_basis: str = "",
+        signature: Strokes | None = None,
+    ) -> DecisionOutcome:
+        """Record one decision (case number, ticket, booking, outbox op) and build its paper."""
+        session = self._require_session()
         applicant = applicant or (ctx.booking.applicant if ctx.booking else None)
         if applicant is None:
             raise CounterError(_("缺少申请人信息"))
-        missing = [
-            m.name
-            for m in item.materials
-            if checks.get(m.code) in (None, MaterialCheck.MISSING, MaterialCheck.WRONG)
-        ]
-        if missing:
-            raise CounterError(
-                _("以下材料缺失或不符合要求，不能受理，请改为一次性告知补正：{names}").format(
-                    names="、".join(missing)
-                )
-            )
         now = self.clock()
-        promised, warnings = self.promised_date(now.date(), item.promised_days)
-        materials = [
-            wire.CheckedMaterial(code=m.code, name=m.name, status=checks[m.code].value)
-            for m in item.materials
-        ]
+        materials = decisions.checked_materials(item, findings)
 
         def payload_for(case_no: str) -> wire.CaseDecidedPayload:
             return wire.CaseDecidedPayload(
@@ -283,14 +783,17 @@ class Counter:
                 booking_code=ctx.booking.code if ctx.booking else None,
                 item_code=item.code,
                 item_version=item.version,
-                decision=wire.Decision.ACCEPT,
+                decision=decision,
                 window_no=self.window_no,
                 clerk_id=session.clerk.id,
                 decided_at=now.astimezone(),
-                promised_date=promised,
+                promised_date=promised_date,
                 materials=materials,
                 applicant=applicant,
                 notes=notes,
+                reasons=reasons or [],
+                legal_basis=legal_basis,
+                correction_deadline=correction_deadline,
             )
 
         payload = self.store.record_decision(
@@ -301,7 +804,7 @@ class Counter:
             window_no=self.window_no,
             ticket_no=ctx.ticket.ticket_no,
         )
-        outcome = self._receipt(payload, item, session, now)
+        outcome = self._paper_for(payload, item, findings, session, now, signature or [])
         outcome.warnings.extend(warnings)
         self.on_change()
         self.bus.publish(CaseDecided(payload.case_no, payload.decision, payload.ticket_no, now, item.name))
@@ -325,44 +828,90 @@ class Counter:
                 )
             ]
 
-    def _receipt(
-        self, p: wire.CaseDecidedPayload, item: wire.ServiceItem, session: ClerkSession, now: dt.datetime
-    ) -> DecisionOutcome:
+    def _signing(
+        self, kind: PaperKind, p: wire.CaseDecidedPayload, item_name: str, session: ClerkSession
+    ) -> tuple[str, dict[str, str], str, str, HallInfo]:
         doc_id = uuid.uuid4().hex[:20]
         hall_name = self.config.printing.hall_name or session.hall_name
-        fields = self.document_fields(doc_id, "receipt", p, item.name, hall_name)
+        fields = self.document_fields(doc_id, kind.value, p, item_name, hall_name)
         signature = sign_fields(self.signing_key, fields) if self.signing_key else ""
         verify_url = f"{self.config.server.url.rstrip('/')}{wire.API_PREFIX}/verify/{doc_id}?s={signature}"
-        assert p.promised_date is not None
-        receipt = ReceiptData(
+        return doc_id, fields, signature, verify_url, HallInfo(self.hall_code, hall_name, self.window_no)
+
+    def _paper_for(
+        self,
+        p: wire.CaseDecidedPayload,
+        item: wire.ServiceItem,
+        findings: Mapping[str, MaterialFinding],
+        session: ClerkSession,
+        now: dt.datetime,
+        strokes: Strokes,
+    ) -> DecisionOutcome:
+        kind = PAPER_OF_DECISION[p.decision]
+        doc_id, fields, signature, url, hall = self._signing(kind, p, item.name, session)
+        header = decisions.case_header(
             doc_id=doc_id,
-            case_no=p.case_no,
-            hall=HallInfo(code=self.hall_code, name=hall_name, window_no=self.window_no),
-            clerk_name=session.clerk.name,
-            clerk_staff_no=session.clerk.staff_no,
-            item_code=item.code,
-            item_version=item.version,
-            item_name=item.name,
-            department=item.department,
-            applicant_name=p.applicant.name,
-            applicant_id_number=p.applicant.id_number,
-            applicant_phone=p.applicant.phone,
-            materials=[
-                ReceivedMaterial(
-                    name=m.name,
-                    check=MaterialCheck(m.status),
-                    copies=next((x.copies for x in item.materials if x.code == m.code), 1),
-                )
-                for m in p.materials
-            ],
-            accepted_at=now,
-            promised_date=p.promised_date,
-            promised_days=item.promised_days,
-            verify_url=verify_url,
-            booking_code=p.booking_code,
-            notes=p.notes,
+            p=p,
+            item=item,
+            hall=hall,
+            clerk=session.clerk,
+            decided_at=now,
+            verify_url=url,
+            signature_strokes=strokes,
         )
-        return DecisionOutcome(payload=p, receipt=receipt, signed_fields=fields, signature=signature)
+        received = decisions.received_materials(item, p)
+        paper: Paper
+        if p.decision is wire.Decision.ACCEPT:
+            assert p.promised_date is not None
+            paper = ReceiptData(
+                doc_id=doc_id,
+                case_no=p.case_no,
+                hall=hall,
+                clerk_name=session.clerk.name,
+                clerk_staff_no=session.clerk.staff_no,
+                item_code=item.code,
+                item_version=item.version,
+                item_name=item.name,
+                department=item.department,
+                applicant_name=p.applicant.name,
+                applicant_id_number=p.applicant.id_number,
+                applicant_phone=p.applicant.phone,
+                materials=received,
+                accepted_at=now,
+                promised_date=p.promised_date,
+                promised_days=item.promised_days,
+                verify_url=url,
+                booking_code=p.booking_code,
+                notes=p.notes,
+                signature_strokes=strokes,
+            )
+        elif p.decision is wire.Decision.CORRECT:
+            bring_to = self.config.decisions.correction_bring_to or _("{hall} {window} 号窗口").format(
+                hall=hall.name, window=self.window_no
+            )
+            paper = CorrectionNotice(
+                header=header,
+                problems=decisions.problems_of(item, findings),
+                received=received,
+                bring_to=bring_to,
+                deadline=p.correction_deadline,
+            )
+        elif p.decision is wire.Decision.REJECT:
+            paper = RejectionNotice(
+                header=header,
+                reasons=p.reasons,
+                legal_basis=p.legal_basis,
+                reconsideration_body=self.config.decisions.reconsideration_body,
+                court=self.config.decisions.court,
+            )
+        else:
+            paper = ApprovalDecision(
+                header=header,
+                title=APPROVAL_TITLE,
+                result_text=decisions.approval_text(p.applicant.name, item.name),
+                materials=received,
+            )
+        return DecisionOutcome(paper=paper, signed_fields=fields, signature=signature, payload=p)
 
     @staticmethod
     def document_fields(
@@ -381,17 +930,16 @@ class Counter:
             "hall": hall_name,
         }
 
-    def archive_document(self, outcome: DecisionOutcome, pdf: bytes, *, reprint_no: int = 0) -> Path:
+    def archive_document(self, outcome: PaperOutcome, pdf: bytes, *, reprint_no: int = 0) -> Path:
         """Keep the printed PDF with its SHA-256 and register it with the server through the outbox."""
-        receipt = outcome.receipt
         sha = hashlib.sha256(pdf).hexdigest()
-        folder = self.config.data_dir / "documents" / receipt.case_no
+        folder = self.config.data_dir / "documents" / outcome.case_no
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{receipt.doc_id}-{reprint_no}.pdf"
+        path = folder / f"{outcome.doc_id}-{reprint_no}.pdf"
         path.write_bytes(pdf)
         self.store.record_document(
-            doc_id=receipt.doc_id,
-            case_no=receipt.case_no,
+            doc_id=outcome.doc_id,
+            case_no=outcome.case_no,
             kind=outcome.signed_fields["kind"],
             sha256=sha,
             path=path,

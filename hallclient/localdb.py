@@ -32,7 +32,7 @@ from hallclient.i18n import _
 
 # PRAGMA user_version of a file this client writes. Files from version 1 (before
 # versioning) report 0 but have tables; each step below upgrades one version.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 MIGRATIONS: dict[int, list[str]] = {
     2: [
         # How often an op was offered to the server, and the last reason it was not taken:
@@ -51,6 +51,17 @@ MIGRATIONS: dict[int, list[str]] = {
         " PRIMARY KEY (case_no),"
         " FOREIGN KEY(case_no) REFERENCES ratings (case_no))",
         "CREATE INDEX ix_follow_ups_due_date ON follow_ups (due_date)",
+    ],
+    4: [
+        # 重呼 count and the transfer note travel with the ticket.
+        "ALTER TABLE tickets ADD COLUMN recalls INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE tickets ADD COLUMN note TEXT NOT NULL DEFAULT ''",
+        # Find a case by the applicant's ID number (出件, returned corrections) without decrypting
+        # every case; the deadline tells the overdue panel which corrections are late; pick-up closes.
+        "ALTER TABLE cases ADD COLUMN id_index VARCHAR(64) NOT NULL DEFAULT ''",
+        "ALTER TABLE cases ADD COLUMN correction_deadline DATE",
+        "ALTER TABLE cases ADD COLUMN picked_up_at DATETIME",
+        "CREATE INDEX ix_cases_id_index ON cases (id_index)",
     ],
 }
 
@@ -92,6 +103,8 @@ class TicketRow(Base):
     issued_at: Mapped[dt.datetime] = mapped_column(DateTime)
     called_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     local_only: Mapped[bool] = mapped_column(default=False, doc="issued offline at this counter")
+    recalls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class CaseRow(Base):
@@ -109,6 +122,9 @@ class CaseRow(Base):
     materials: Mapped[str] = mapped_column(Text)
     applicant_enc: Mapped[bytes] = mapped_column(LargeBinary)
     notes: Mapped[str] = mapped_column(Text, default="")
+    id_index: Mapped[str] = mapped_column(String(64), default="", server_default="", index=True)
+    correction_deadline: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    picked_up_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class RatingRow(Base):

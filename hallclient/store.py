@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import exc, func, select, text, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from hallclient import wire
 from hallclient.crypto import FieldCipher
@@ -66,6 +66,12 @@ class CaseView:
     decided_at: dt.datetime
     promised_date: dt.date | None
     applicant: wire.Applicant
+    window_no: int = 0
+    item_version: int = 0
+    materials: tuple[wire.CheckedMaterial, ...] = ()
+    notes: str = ""
+    correction_deadline: dt.date | None = None
+    picked_up_at: dt.datetime | None = None
 
 
 class StoreError(Exception):
@@ -194,6 +200,16 @@ class Store:
             row = s.get(BookingRow, code)
             return self._booking_from_row(row, hall_code) if row else None
 
+    def bookings_between(self, first: dt.date, last: dt.date, hall_code: str) -> list[wire.Booking]:
+        """Bookings of a few days, decrypted: the only way to search names, which are never indexed."""
+        with self._session() as s:
+            rows = s.scalars(
+                select(BookingRow)
+                .where(BookingRow.date >= first, BookingRow.date <= last)
+                .order_by(BookingRow.date, BookingRow.slot)
+            ).all()
+            return [self._booking_from_row(r, hall_code) for r in rows]
+
     def find_bookings_by_id_number(self, id_number: str, hall_code: str) -> list[wire.Booking]:
         with self._session() as s:
             rows = s.scalars(
@@ -219,6 +235,8 @@ class Store:
         row.window_no = t.window_no
         row.issued_at = _naive(t.issued_at)
         row.called_at = _naive(t.called_at) if t.called_at else None
+        row.recalls = t.recalls
+        row.note = t.note
 
     def upsert_tickets(self, tickets: Sequence[wire.Ticket]) -> None:
         with self._write() as s:
@@ -232,34 +250,84 @@ class Store:
             ).all()
             return [_ticket_from_row(r, hall_code) for r in rows]
 
-    def next_waiting_ticket(self, day: dt.date, hall_code: str) -> wire.Ticket | None:
-        """The offline stand-in for the server's claim: booked tickets first, then walk-ins."""
+    def next_waiting_ticket(self, day: dt.date, hall_code: str, window_no: int) -> wire.Ticket | None:
+        """The offline stand-in for the server's claim: citizens transferred here first, then
+        booked tickets, then walk-ins."""
+        transferred_here = (TicketRow.state == "transferred") & (
+            (TicketRow.window_no == window_no) | TicketRow.window_no.is_(None)
+        )
         with self._session() as s:
             row = s.scalar(
                 select(TicketRow)
-                .where(TicketRow.date == day, TicketRow.state == "waiting")
-                .order_by(TicketRow.booking_code.is_(None), TicketRow.ticket_no)
+                .where(TicketRow.date == day, (TicketRow.state == "waiting") | transferred_here)
+                .order_by(
+                    TicketRow.state != "transferred", TicketRow.booking_code.is_(None), TicketRow.ticket_no
+                )
                 .limit(1)
             )
             return _ticket_from_row(row, hall_code) if row else None
 
     def set_ticket_state(
-        self, day: dt.date, ticket_no: str, state: wire.TicketState, window_no: int, now: dt.datetime
+        self,
+        day: dt.date,
+        ticket_no: str,
+        state: wire.TicketState,
+        window_no: int,
+        now: dt.datetime,
+        *,
+        recalls: int = 0,
+        to_window: int | None = None,
+        to_item: str | None = None,
+        note: str = "",
     ) -> None:
-        """Change a ticket's state locally and queue the change for the server, in one transaction."""
+        """Change a ticket's state locally and queue the change for the server, in one transaction.
+
+        A transfer leaves the ticket waiting for its target window (None: any window)
+        with the item it was moved to, as the server will have it.
+        """
         with self._write() as s:
-            values: dict[str, Any] = {"state": state.value, "window_no": window_no}
-            if state is wire.TicketState.CALLED:
+            values: dict[str, Any] = {"state": state.value, "window_no": window_no, "recalls": recalls}
+            if state is wire.TicketState.CALLED and recalls == 0:
                 values["called_at"] = now
+            if state is wire.TicketState.TRANSFERRED:
+                values.update(window_no=to_window, note=note)
+                if to_item is not None:
+                    values["item_code"] = to_item
             s.execute(
                 update(TicketRow)
                 .where(TicketRow.date == day, TicketRow.ticket_no == ticket_no)
                 .values(**values)
             )
             payload = wire.TicketStatePayload(
-                ticket_no=ticket_no, state=state, window_no=window_no, at=_aware(now)
+                ticket_no=ticket_no,
+                state=state,
+                window_no=window_no,
+                at=_aware(now),
+                recalls=recalls,
+                to_window=to_window,
+                to_item=to_item,
+                note=note,
             )
             self._add_op(s, wire.OpKind.TICKET_STATE, payload.model_dump(mode="json"), now)
+
+    def record_window_state(self, window_no: int, paused: bool, reason: str, now: dt.datetime) -> None:
+        """暂停服务 / 恢复服务: remembered across restarts, and reported to the hall."""
+        with self._write() as s:
+            state = {"paused": paused, "reason": reason, "at": _aware(now).isoformat()}
+            s.merge(
+                SyncStateRow(key=f"window_state/{window_no}", value=json.dumps(state, ensure_ascii=False))
+            )
+            payload = wire.WindowStatePayload(
+                window_no=window_no, paused=paused, reason=reason, at=_aware(now)
+            )
+            self._add_op(s, wire.OpKind.WINDOW_STATE, payload.model_dump(mode="json"), now)
+
+    def window_state(self, window_no: int) -> tuple[bool, str]:
+        raw = self.get_state(f"window_state/{window_no}")
+        if not raw:
+            return False, ""
+        state = json.loads(raw)
+        return bool(state["paused"]), str(state["reason"])
 
     # -- decisions ---------------------------------------------------------------
 
@@ -302,6 +370,8 @@ class Store:
                     materials=json.dumps([m.model_dump() for m in p.materials], ensure_ascii=False),
                     applicant_enc=self._cipher.encrypt(p.applicant.model_dump_json()),
                     notes=p.notes,
+                    id_index=self._cipher.blind_index(p.applicant.id_number),
+                    correction_deadline=p.correction_deadline,
                 )
             )
             if ticket_no is not None:
@@ -322,18 +392,83 @@ class Store:
     def case(self, case_no: str) -> CaseView | None:
         with self._session() as s:
             row = s.get(CaseRow, case_no)
-            if row is None:
-                return None
-            return CaseView(
-                case_no=row.case_no,
-                ticket_no=row.ticket_no,
-                booking_code=row.booking_code,
-                item_code=row.item_code,
-                decision=wire.Decision(row.decision),
-                decided_at=row.decided_at,
-                promised_date=row.promised_date,
-                applicant=self._applicant(row.applicant_enc),
+            return self._case_view(row) if row else None
+
+    def _case_view(self, row: CaseRow) -> CaseView:
+        return CaseView(
+            case_no=row.case_no,
+            ticket_no=row.ticket_no,
+            booking_code=row.booking_code,
+            item_code=row.item_code,
+            decision=wire.Decision(row.decision),
+            decided_at=row.decided_at,
+            promised_date=row.promised_date,
+            applicant=self._applicant(row.applicant_enc),
+            window_no=row.window_no,
+            item_version=row.item_version,
+            materials=tuple(wire.CheckedMaterial.model_validate(m) for m in json.loads(row.materials)),
+            notes=row.notes,
+            correction_deadline=row.correction_deadline,
+            picked_up_at=row.picked_up_at,
+        )
+
+    def cases_by_id_number(self, id_number: str) -> list[CaseView]:
+        with self._session() as s:
+            rows = s.scalars(
+                select(CaseRow)
+                .where(CaseRow.id_index == self._cipher.blind_index(id_number))
+                .order_by(CaseRow.decided_at.desc())
+            ).all()
+            return [self._case_view(r) for r in rows]
+
+    def awaiting_pickup(self, window_no: int, decisions: Sequence[wire.Decision]) -> list[CaseView]:
+        """This window's cases whose result has not been handed over yet, oldest promise first."""
+        with self._session() as s:
+            rows = s.scalars(
+                select(CaseRow)
+                .where(
+                    CaseRow.window_no == window_no,
+                    CaseRow.decision.in_([d.value for d in decisions]),
+                    CaseRow.picked_up_at.is_(None),
+                )
+                .order_by(CaseRow.promised_date, CaseRow.case_no)
+            ).all()
+            return [self._case_view(r) for r in rows]
+
+    def unreturned_corrections(self, window_no: int) -> list[CaseView]:
+        """补正 cases of this window with no later decision for the same citizen and item."""
+        correction = aliased(CaseRow)
+        returned = (
+            select(CaseRow.case_no)
+            .where(
+                CaseRow.id_index == correction.id_index,
+                CaseRow.item_code == correction.item_code,
+                CaseRow.decided_at > correction.decided_at,
             )
+            .exists()
+        )
+        with self._session() as s:
+            rows = s.scalars(
+                select(correction)
+                .where(correction.window_no == window_no, correction.decision == "correct", ~returned)
+                .order_by(correction.correction_deadline, correction.case_no)
+            ).all()
+            return [self._case_view(r) for r in rows]
+
+    def record_pickup(self, case_no: str, window_no: int, picked_up_by: str, now: dt.datetime) -> None:
+        """出件: the result handed over, recorded once, with its op for the server."""
+        with self._write() as s:
+            done = s.execute(
+                update(CaseRow)
+                .where(CaseRow.case_no == case_no, CaseRow.picked_up_at.is_(None))
+                .values(picked_up_at=_naive(now))
+            )
+            if done.rowcount != 1:  # type: ignore[attr-defined]
+                raise StoreError(_("办件 {case_no} 不存在或结果已领取").format(case_no=case_no))
+            payload = wire.CasePickedUpPayload(
+                case_no=case_no, window_no=window_no, picked_up_at=_aware(now), picked_up_by=picked_up_by
+            )
+            self._add_op(s, wire.OpKind.CASE_PICKED_UP, payload.model_dump(mode="json"), now)
 
     def record_document(
         self,
@@ -537,4 +672,6 @@ def _ticket_from_row(r: TicketRow, hall_code: str) -> wire.Ticket:
         window_no=r.window_no,
         issued_at=_aware(r.issued_at),
         called_at=_aware(r.called_at) if r.called_at else None,
+        recalls=r.recalls or 0,
+        note=r.note or "",
     )

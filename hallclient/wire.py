@@ -201,6 +201,8 @@ class Ticket(WireModel):
     window_no: int | None = None
     issued_at: dt.datetime
     called_at: dt.datetime | None = None
+    recalls: int = Field(default=0, ge=0, description="How often the number was called again (重呼)")
+    note: str = Field(default="", max_length=500, description="The transferring clerk's note (转移说明)")
 
 
 class CallNextRequest(WireModel):
@@ -215,6 +217,19 @@ class WalkInRequest(WireModel):
     item_code: str | None = None
 
 
+class WindowInfo(WireModel):
+    window_no: int
+    name: str = ""
+    open: bool = Field(description="A clerk is signed in at this window now")
+    paused: bool = Field(default=False, description="暂停服务")
+    pause_reason: str = ""
+    clerk_name: str = ""
+
+
+class WindowsResponse(WireModel):
+    windows: list[WindowInfo]
+
+
 # -- sync ---------------------------------------------------------------------
 
 
@@ -223,6 +238,8 @@ class OpKind(StrEnum):
     CASE_DECIDED = "case_decided"
     RATING_GIVEN = "rating_given"
     DOCUMENT_PRINTED = "document_printed"
+    WINDOW_STATE = "window_state"
+    CASE_PICKED_UP = "case_picked_up"
 
 
 class Decision(StrEnum):
@@ -236,6 +253,7 @@ class CheckedMaterial(WireModel):
     code: str
     name: str
     status: str = Field(description="original_seen | copy_taken | missing | wrong")
+    note: str = Field(default="", max_length=500, description="What is wrong with it (for 补正)")
 
 
 class CaseDecidedPayload(WireModel):
@@ -252,6 +270,9 @@ class CaseDecidedPayload(WireModel):
     materials: list[CheckedMaterial]
     applicant: Applicant
     notes: str = ""
+    reasons: list[str] = Field(default_factory=list, description="不予受理: the reasons given")
+    legal_basis: str = Field(default="", description="不予受理: the legal basis cited")
+    correction_deadline: dt.date | None = Field(default=None, description="补正: bring the materials by")
 
 
 class RatingLevel(StrEnum):
@@ -285,8 +306,30 @@ class RatingPayload(WireModel):
 class TicketStatePayload(WireModel):
     ticket_no: str
     state: TicketState
-    window_no: int
+    window_no: int = Field(description="The window acting on the ticket")
     at: dt.datetime
+    recalls: int = Field(default=0, ge=0, description="重呼: the number of calls after the first")
+    to_window: int | None = Field(default=None, ge=1, le=999, description="转移: the window it goes to")
+    to_item: str | None = Field(default=None, description="转移: the item it goes to")
+    note: str = Field(default="", max_length=500)
+
+
+class WindowStatePayload(WireModel):
+    """暂停服务 and its end: the hall sees which windows serve, and why one does not."""
+
+    window_no: int = Field(ge=1, le=999)
+    paused: bool
+    reason: str = Field(default="", max_length=200)
+    at: dt.datetime
+
+
+class CasePickedUpPayload(WireModel):
+    """出件: the result of a case handed over at the counter."""
+
+    case_no: str
+    window_no: int
+    picked_up_at: dt.datetime
+    picked_up_by: str = Field(max_length=100, description="Who collected it (the applicant or an agent)")
 
 
 class DocumentPrintedPayload(WireModel):

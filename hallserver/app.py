@@ -141,6 +141,12 @@ def _router() -> APIRouter:
         with db() as s:
             return ticket_to_wire(queue.walk_in(s, who, req.item_code, _today(now), now))
 
+    @r.get("/windows", response_model=wire.WindowsResponse)
+    def windows(db: Db, who: Who, now: Now) -> wire.WindowsResponse:
+        """The hall's windows: which are staffed now and which paused, for 转移 at the counter."""
+        with db() as s:
+            return queue.windows(s, who.hall_code, now)
+
     @r.post("/sync/push", response_model=wire.PushResponse)
     def push(req: wire.PushRequest, db: Db, who: Who, now: Now) -> wire.PushResponse:
         return sync_ops.push(db, who, req, now)

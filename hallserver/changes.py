@@ -54,6 +54,8 @@ def ticket_to_wire(t: Ticket) -> wire.Ticket:
         window_no=t.window_no,
         issued_at=t.issued_at,
         called_at=t.called_at,
+        recalls=t.recalls or 0,
+        note=t.note or "",
     )
 
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -81,6 +82,10 @@ class Window(Base):
     window_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(100), default="")
     device_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    # 暂停服务: other windows must not transfer citizens here while it is paused.
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    pause_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    paused_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
 
 
 class Clerk(Base):
@@ -150,6 +155,8 @@ class Ticket(Base):
     # When the citizen is due: the booked slot's start, or the time a walk-in took the number.
     due_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     called_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
+    recalls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    note: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
 
 class Case(Base):
@@ -165,6 +172,8 @@ class Case(Base):
     decided_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     device_id: Mapped[str] = mapped_column(String(64))
+    picked_up_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
+    picked_up_by: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
 
 class Document(Base):

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hallclient import wire
 from hallserver.changes import record_booking, record_ticket
-from hallserver.models import AppliedOp, Booking, Case, Document, Rating, Ticket
+from hallserver.models import AppliedOp, Booking, Case, CatalogItem, Document, Rating, Ticket, Window
 from hallserver.security import Principal
 
 log = logging.getLogger(__name__)
@@ -128,11 +128,64 @@ def _ticket_state(s: Session, who: Principal, raw: dict[str, object], now: dt.da
         )
     ):
         raise Conflict(f"{p.ticket_no} 号同时被 {t.window_no} 号窗口叫到，请与该窗口确认")
+    kept_conflict = None
     t.state = p.state.value
     t.window_no = p.window_no
     if p.state is wire.TicketState.CALLED:
-        t.called_at = p.at
+        if p.recalls == 0:
+            t.called_at = p.at
+        t.recalls = p.recalls
+    elif p.state is wire.TicketState.TRANSFERRED:
+        kept_conflict = _transfer(s, who, t, p)
     record_ticket(s, t)
+    return kept_conflict
+
+
+def _transfer(s: Session, who: Principal, t: Ticket, p: wire.TicketStatePayload) -> str | None:
+    """转移: the ticket now waits for the target window (or, moved to another item, for any window)."""
+    if p.to_item is not None:
+        if s.get(CatalogItem, p.to_item) is None:
+            raise Rejected(f"{p.ticket_no} 号转入的事项 {p.to_item} 不在事项目录中")
+        t.item_code = p.to_item
+    t.window_no = p.to_window
+    t.note = p.note
+    if p.to_window is None:
+        return None
+    target = s.get(Window, (who.hall_code, p.to_window))
+    if target is None:
+        raise Rejected(f"{p.ticket_no} 号转入的 {p.to_window} 号窗口不存在")
+    # The counter's move is a fact; a target that closed meanwhile is for a person to sort out.
+    if target.paused:
+        return (
+            f"{p.ticket_no} 号转入的 {p.to_window} 号窗口已暂停服务（{target.pause_reason}），请安排其他窗口"
+        )
+    return None
+
+
+def _window_state(s: Session, who: Principal, raw: dict[str, object], now: dt.datetime) -> str | None:
+    p = wire.WindowStatePayload.model_validate(raw)
+    if p.window_no != who.window_no:
+        raise Rejected(f"本机登录的是 {who.window_no} 号窗口，不能暂停或恢复 {p.window_no} 号窗口")
+    window = s.get(Window, (who.hall_code, p.window_no))
+    if window is None:
+        raise Rejected(f"{p.window_no} 号窗口不存在")
+    if window.paused_at is not None and window.paused_at > p.at:
+        return None  # an older change arriving late must not undo a newer one
+    window.paused = p.paused
+    window.pause_reason = p.reason if p.paused else ""
+    window.paused_at = p.at
+    return None
+
+
+def _case_picked_up(s: Session, who: Principal, raw: dict[str, object], now: dt.datetime) -> str | None:
+    p = wire.CasePickedUpPayload.model_validate(raw)
+    case = s.get(Case, p.case_no)
+    if case is None or case.hall_code != who.hall_code:
+        raise Rejected(f"办件 {p.case_no} 不在大厅 {who.hall_code} 的记录中")
+    if case.picked_up_at is not None:
+        raise Conflict(f"办件 {p.case_no} 的结果已于 {case.picked_up_at:%Y-%m-%d %H:%M} 领取过")
+    case.picked_up_at = p.picked_up_at
+    case.picked_up_by = p.picked_up_by
     return None
 
 
@@ -276,4 +329,6 @@ APPLY: dict[wire.OpKind, Applier] = {
     wire.OpKind.CASE_DECIDED: _case_decided,
     wire.OpKind.RATING_GIVEN: _rating_given,
     wire.OpKind.DOCUMENT_PRINTED: _document_printed,
+    wire.OpKind.WINDOW_STATE: _window_state,
+    wire.OpKind.CASE_PICKED_UP: _case_picked_up,
 }

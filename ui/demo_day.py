@@ -125,10 +125,10 @@ class CounterDay:
         mw = self.app.main_window
         assert mw is not None
         mw.receipt_ready.connect(self._on_receipt)
-        wait_until(lambda: mw.queue.table.rowCount() > 0, _("今日排队列表加载"))
+        wait_until(lambda: mw.queue.model.rowCount() > 0, _("今日排队列表加载"))
         assert self.app.citizen is not None
         self.shot(self.app.citizen, "02-citizen-idle")
-        return _("{name} 已登录，排队 {n} 号").format(name=mw.session.clerk.name, n=mw.queue.table.rowCount())
+        return _("{name} 已登录，排队 {n} 号").format(name=mw.session.clerk.name, n=mw.queue.model.rowCount())
 
     def serve_one(self, i: int) -> str:
         mw, citizen = self.app.main_window, self.app.citizen

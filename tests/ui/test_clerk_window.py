@@ -56,7 +56,7 @@ def test_counter_path_from_sign_in_to_rating(qtbot: QtBot, counter_app: CounterA
     assert mw is not None and citizen is not None
     assert citizen.screen().name() == "1-citizen"
     assert mw.screen().name() == "0-clerk"
-    qtbot.waitUntil(lambda: mw.queue.table.rowCount() == 48, timeout=15_000)
+    qtbot.waitUntil(lambda: mw.queue.model.rowCount() == 48, timeout=15_000)
     header = " ".join(label.text() for label in mw.findChildren(QLabel))
     assert "王晓燕" in header and "ZW-0107" in header and "1 号窗口" in header
 

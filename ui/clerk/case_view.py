@@ -1,13 +1,14 @@
-"""The case workspace: the item, the applicant, the pre-review and the materials checklist.
+"""The case workspace: the item, the applicant, the pre-review, the materials checklist, the decisions.
 
 What the platform already knows (booking, applicant, pre-review) is shown, not
-asked again; the clerk only records what was seen at the counter.
+asked again; the clerk only records what was seen at the counter. Keyboard
+first: in the checklist the keys 1-4 set the current material's check.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeySequence
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, SignalInstance
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -18,7 +19,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -27,9 +27,11 @@ from PySide6.QtWidgets import (
 
 from hallclient import wire
 from hallclient.counter import ServiceContext
+from hallclient.decisions import MaterialFinding
 from hallclient.domain import MaterialCheck
 from hallclient.i18n import N_, _
-from hallclient.validation import InvalidInput, validate_phone, validate_resident_id
+from hallclient.validation import InvalidInput, validate_name, validate_phone, validate_resident_id
+from ui.clerk.queue_panel import action_button
 
 PRE_REVIEW_LABELS = {
     wire.PreReviewResult.PASSED: (N_("预审通过"), "#15803d"),
@@ -49,26 +51,43 @@ CHECK_LABELS = {
     MaterialCheck.MISSING: N_("缺失"),
     MaterialCheck.WRONG: N_("不符合要求"),
 }
+CHECK_KEYS = {Qt.Key.Key_1: 1, Qt.Key.Key_2: 2, Qt.Key.Key_3: 3, Qt.Key.Key_4: 4}
+COL_NAME, COL_NEED, COL_REVIEW, COL_CHECK, COL_NOTE = range(5)
 
 
 class CaseView(QWidget):
-    accept_requested = Signal(object, object, str)  # checks, applicant or None, notes
+    # Each: findings {material code: MaterialFinding}, applicant or None (booked), notes.
+    accept_requested = Signal(object, object, str)
+    correction_requested = Signal(object, object, str)
+    reject_requested = Signal(object, object, str)
+    complete_requested = Signal(object, object, str)
+    item_chosen = Signal(str)  # a walk-in's item code
+    work_started = Signal()  # the clerk began working on the citizen in front of them
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("caseView")
         self.context: ServiceContext | None = None
+        self._started = False
 
-        self.title = QLabel(_("当前没有办理中的群众，按 F2 叫号"))
+        self.title = QLabel()
         self.title.setObjectName("caseTitle")
+        self.transfer_note = QLabel()
+        self.transfer_note.setObjectName("transferNote")
+        self.transfer_note.setWordWrap(True)
 
         self.item_box = QGroupBox(_("办理事项"))
         self.item_form = QFormLayout(self.item_box)
+        self.item_chooser = QComboBox()
+        self.item_chooser.setObjectName("itemChooser")
+        self.item_chooser.activated.connect(self._item_activated)
         self.item_name = QLabel()
         self.item_name.setObjectName("itemName")
+        self.item_name.setWordWrap(True)
         self.item_code = QLabel()
         self.item_dept = QLabel()
         self.item_limits = QLabel()
+        self.item_form.addRow(_("选择事项"), self.item_chooser)
         self.item_form.addRow(_("事项名称"), self.item_name)
         self.item_form.addRow(_("事项编码"), self.item_code)
         self.item_form.addRow(_("实施部门"), self.item_dept)
@@ -85,8 +104,10 @@ class CaseView(QWidget):
         self.phone_edit.setObjectName("applicantPhone")
         self.id_hint = QLabel()
         self.id_hint.setObjectName("idHint")
-        self.id_hint.setStyleSheet("color: #b00020;")
+        self.id_hint.setWordWrap(True)
         self.id_edit.textChanged.connect(self._check_id)
+        for edit in (self.name_edit, self.id_edit, self.phone_edit):
+            edit.textEdited.connect(self._mark_started)
         app_form.addRow(_("姓名"), self.name_edit)
         app_form.addRow(_("身份证号"), self.id_edit)
         app_form.addRow("", self.id_hint)
@@ -102,64 +123,95 @@ class CaseView(QWidget):
         review_layout.addWidget(self.review_result)
         review_layout.addWidget(self.review_notes)
 
-        self.materials = QTableWidget(0, 4)
+        self.materials = QTableWidget(0, 5)
         self.materials.setObjectName("materialsTable")
-        self.materials.setHorizontalHeaderLabels([_("申请材料"), _("要求"), _("网上预审"), _("现场核验")])
+        self.materials.setHorizontalHeaderLabels(
+            [_("申请材料"), _("要求"), _("网上预审"), _("现场核验"), _("问题说明（补正时必填）")]
+        )
         self.materials.verticalHeader().setVisible(False)
         self.materials.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.materials.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.materials.installEventFilter(self)
         mh = self.materials.horizontalHeader()
-        mh.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2, 3):
+        mh.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
+        for col in (COL_NEED, COL_REVIEW, COL_CHECK):
             mh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        mh.setSectionResizeMode(COL_NOTE, QHeaderView.ResizeMode.Stretch)
+        self.materials_hint = QLabel(_("材料核验：选中一行按 1 已核原件、2 已收复印件、3 缺失、4 不符合要求"))
+        self.materials_hint.setObjectName("hint")
 
         self.notes = QPlainTextEdit()
         self.notes.setObjectName("caseNotes")
         self.notes.setPlaceholderText(_("备注（选填）"))
-        self.notes.setMaximumHeight(60)
+        self.notes.setMaximumHeight(56)
+        self.notes.setTabChangesFocus(True)
 
         self.error = QLabel()
         self.error.setObjectName("caseError")
         self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #b00020;")
 
-        self.accept_button = QPushButton(_("受理并出具受理通知书 (F5)"))
-        self.accept_button.setObjectName("acceptButton")
-        self.accept_button.setShortcut(QKeySequence(Qt.Key.Key_F5))
-        self.accept_button.setMinimumHeight(44)
-        self.accept_button.clicked.connect(self._accept)
+        self.accept_button = action_button(_("受理"), Qt.Key.Key_F5, "acceptButton")
+        self.correct_button = action_button(_("一次性告知补正"), Qt.Key.Key_F6, "correctButton")
+        self.reject_button = action_button(_("不予受理"), Qt.Key.Key_F7, "rejectButton")
+        self.complete_button = action_button(_("即办办结"), Qt.Key.Key_F8, "completeButton")
+        self.accept_button.setProperty("primary", True)
+        self.accept_button.clicked.connect(lambda: self._emit(self.accept_requested))
+        self.correct_button.clicked.connect(lambda: self._emit(self.correction_requested))
+        self.reject_button.clicked.connect(lambda: self._emit(self.reject_requested))
+        self.complete_button.clicked.connect(lambda: self._emit(self.complete_requested))
+        self.decision_buttons = (
+            self.accept_button,
+            self.correct_button,
+            self.reject_button,
+            self.complete_button,
+        )
 
         top = QHBoxLayout()
         top.addWidget(self.item_box, 3)
         top.addWidget(self.applicant_box, 2)
+        decisions = QHBoxLayout()
+        for button in self.decision_buttons:
+            decisions.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.title)
+        layout.addWidget(self.transfer_note)
         layout.addLayout(top)
         layout.addWidget(self.review_box)
-        layout.addWidget(QLabel(_("材料核验")))
+        layout.addWidget(self.materials_hint)
         layout.addWidget(self.materials, 1)
         layout.addWidget(self.notes)
         layout.addWidget(self.error)
-        layout.addWidget(self.accept_button)
+        layout.addLayout(decisions)
         self.show_context(None)
 
     # -- showing ------------------------------------------------------------------
 
+    def set_catalog(self, items: list[wire.ServiceItem]) -> None:
+        current = self.item_chooser.currentData()
+        self.item_chooser.clear()
+        self.item_chooser.addItem(_("请选择办理事项"), None)
+        for item in items:
+            self.item_chooser.addItem(f"{item.name}（{item.code}）", item.code)
+        if current is not None:
+            self.item_chooser.setCurrentIndex(max(0, self.item_chooser.findData(current)))
+
     def show_context(self, ctx: ServiceContext | None) -> None:
+        same_citizen = (
+            ctx is not None
+            and self.context is not None
+            and ctx.ticket.ticket_no == self.context.ticket.ticket_no
+        )
         self.context = ctx
         self.error.clear()
-        self.notes.clear()
+        if not same_citizen:
+            self.notes.clear()
+            self._started = False
         enabled = ctx is not None
-        for w in (
-            self.item_box,
-            self.applicant_box,
-            self.review_box,
-            self.materials,
-            self.notes,
-            self.accept_button,
-        ):
+        for w in (self.item_box, self.applicant_box, self.review_box, self.materials, self.notes):
             w.setEnabled(enabled)
         if ctx is None:
-            self.title.setText(_("当前没有办理中的群众，按 F2 叫号"))
+            self.title.setText(_("当前没有办理中的群众，按 F2 叫号，或按 Ctrl+F 查找预约"))
+            self.transfer_note.hide()
             for label in (
                 self.item_name,
                 self.item_code,
@@ -172,18 +224,47 @@ class CaseView(QWidget):
             for edit in (self.name_edit, self.id_edit, self.phone_edit):
                 edit.clear()
             self.materials.setRowCount(0)
+            self.item_form.setRowVisible(self.item_chooser, False)
+            self._update_decisions()
             return
         booking = ctx.booking
         kind = _("预约号 {code}").format(code=booking.code) if booking else _("现场取号")
         self.title.setText(_("正在办理：{ticket}　{kind}").format(ticket=ctx.ticket.ticket_no, kind=kind))
+        self.transfer_note.setVisible(bool(ctx.ticket.note))
+        self.transfer_note.setText(_("转移说明：{note}").format(note=ctx.ticket.note))
+        # A walk-in's item may be chosen or changed here; a booking's item is the one booked.
+        self.item_form.setRowVisible(self.item_chooser, booking is None)
+        if booking is None:
+            index = self.item_chooser.findData(ctx.item.code if ctx.item else None)
+            self.item_chooser.setCurrentIndex(max(0, index))
         self._show_item(ctx.item)
-        self._show_applicant(booking.applicant if booking else None)
+        if not same_citizen:
+            self._show_applicant(booking.applicant if booking else None)
         self._show_review(booking.pre_review if booking else None)
         self._show_materials(ctx.item, booking.pre_review if booking else None)
+        self._update_decisions()
+
+    def _update_decisions(self) -> None:
+        ctx = self.context
+        has_item = ctx is not None and ctx.item is not None
+        for button in self.decision_buttons:
+            button.setEnabled(has_item)
+        self.complete_button.setEnabled(
+            has_item and ctx is not None and ctx.item is not None and ctx.item.instant
+        )
+
+    def set_deciding(self, deciding: bool) -> None:
+        """While a decision is being saved, no second one can be started."""
+        for button in self.decision_buttons:
+            button.setEnabled(not deciding)
+        if not deciding:
+            self._update_decisions()
 
     def _show_item(self, item: wire.ServiceItem | None) -> None:
         if item is None:
-            self.item_name.setText(_("（未选择事项）"))
+            self.item_name.setText(_("（请先选择事项）"))
+            for label in (self.item_code, self.item_dept, self.item_limits):
+                label.clear()
             return
         self.item_name.setText(item.name + (_("（即办件）") if item.instant else ""))
         self.item_code.setText(_("{code}（第 {version} 版）").format(code=item.code, version=item.version))
@@ -213,27 +294,47 @@ class CaseView(QWidget):
         )
 
     def _show_materials(self, item: wire.ServiceItem | None, review: wire.PreReview | None) -> None:
+        kept = self.findings()
         materials = item.materials if item else []
         reviewed = {m.material_code: m for m in review.materials} if review else {}
         self.materials.setRowCount(len(materials))
         for row, m in enumerate(materials):
-            self.materials.setItem(row, 0, QTableWidgetItem(m.name))
+            self.materials.setItem(row, COL_NAME, QTableWidgetItem(m.name))
             need = _("原件") if m.original_required else _("复印件 {n} 份").format(n=m.copies)
-            self.materials.setItem(row, 1, QTableWidgetItem(need))
+            self.materials.setItem(row, COL_NEED, QTableWidgetItem(need))
             r = reviewed.get(m.code)
             status = _(MATERIAL_REVIEW_LABELS[r.status]) if r else _("未预审")
-            cell = QTableWidgetItem(status + (f"：{r.note}" if r and r.note else ""))
-            self.materials.setItem(row, 2, cell)
+            self.materials.setItem(
+                row, COL_REVIEW, QTableWidgetItem(status + (f"：{r.note}" if r and r.note else ""))
+            )
             combo = QComboBox()
             combo.setObjectName(f"check_{m.code}")
             combo.addItem(_("请选择"), None)
             for check, label in CHECK_LABELS.items():
                 combo.addItem(_(label), check)
-            self.materials.setCellWidget(row, 3, combo)
+            combo.activated.connect(self._mark_started)
+            note = QLineEdit()
+            note.setObjectName(f"note_{m.code}")
+            note.setPlaceholderText(_("哪里不符合要求、需要补什么"))
+            note.textEdited.connect(self._mark_started)
+            # The reviewer's finding is the starting point of what the citizen is told.
+            if r and r.status in (wire.MaterialStatus.WRONG, wire.MaterialStatus.MISSING) and r.note:
+                note.setText(r.note)
+            previous = kept.get(m.code)
+            if previous is not None:
+                combo.setCurrentIndex(combo.findData(previous.check))
+                note.setText(previous.note)
+            self.materials.setCellWidget(row, COL_CHECK, combo)
+            self.materials.setCellWidget(row, COL_NOTE, note)
+        if materials:
+            self.materials.setCurrentCell(0, COL_NAME)
 
     def _check_id(self, text: str) -> None:
-        if self.id_edit.isReadOnly() or len(text) < 18:
+        if self.id_edit.isReadOnly() or not text:
             self.id_hint.clear()
+            return
+        if len(text) < 18:
+            self.id_hint.setText(_("还差 {n} 位").format(n=18 - len(text)))
             return
         try:
             validate_resident_id(text)
@@ -241,42 +342,90 @@ class CaseView(QWidget):
         except InvalidInput as exc:
             self.id_hint.setText(str(exc))
 
+    def fill_id_number(self, number: str) -> bool:
+        """An ID-card reader's number goes into a walk-in's ID field; False if the field is not editable."""
+        if self.context is None or self.id_edit.isReadOnly():
+            return False
+        self.id_edit.setText(number)
+        self._mark_started()
+        return True
+
+    def _mark_started(self, *_args: object) -> None:
+        if not self._started and self.context is not None:
+            self._started = True
+            self.work_started.emit()
+
+    def _item_activated(self, index: int) -> None:
+        code = self.item_chooser.itemData(index)
+        if code is not None:
+            self.item_chosen.emit(code)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if watched is self.materials and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            choice = CHECK_KEYS.get(Qt.Key(event.key()))
+            row = self.materials.currentRow()
+            if choice is not None and row >= 0:
+                combo = self.materials.cellWidget(row, COL_CHECK)
+                if isinstance(combo, QComboBox):
+                    combo.setCurrentIndex(choice)
+                    self._mark_started()
+                    if row + 1 < self.materials.rowCount():
+                        self.materials.setCurrentCell(row + 1, COL_NAME)
+                    return True
+        return super().eventFilter(watched, event)
+
     # -- reading ------------------------------------------------------------------
 
-    def checks(self) -> dict[str, MaterialCheck]:
-        out: dict[str, MaterialCheck] = {}
+    def findings(self) -> dict[str, MaterialFinding]:
+        out: dict[str, MaterialFinding] = {}
         if self.context is None or self.context.item is None:
             return out
-        for row, m in enumerate(self.context.item.materials):
-            combo = self.materials.cellWidget(row, 3)
-            if isinstance(combo, QComboBox) and combo.currentData() is not None:
-                out[m.code] = MaterialCheck(combo.currentData())
+        for row in range(self.materials.rowCount()):
+            combo = self.materials.cellWidget(row, COL_CHECK)
+            note = self.materials.cellWidget(row, COL_NOTE)
+            if not isinstance(combo, QComboBox) or combo.currentData() is None:
+                continue
+            code = combo.objectName().removeprefix("check_")
+            text = note.text() if isinstance(note, QLineEdit) else ""
+            out[code] = MaterialFinding(MaterialCheck(combo.currentData()), text.strip())
         return out
 
-    def set_check(self, material_code: str, check: MaterialCheck) -> None:
+    def checks(self) -> dict[str, MaterialCheck]:
+        return {code: f.check for code, f in self.findings().items()}
+
+    def set_check(self, material_code: str, check: MaterialCheck, note: str = "") -> None:
         combo = self.findChild(QComboBox, f"check_{material_code}")
         if combo is not None:
             combo.setCurrentIndex(combo.findData(check))
+        edit = self.findChild(QLineEdit, f"note_{material_code}")
+        if edit is not None and note:
+            edit.setText(note)
 
-    def _accept(self) -> None:
+    def _applicant(self) -> wire.Applicant | None:
+        """A walk-in's applicant as typed, validated; None for a booking (the platform has it)."""
+        if self.context is None or self.context.booking is not None:
+            return None
+        return wire.Applicant(
+            name=validate_name(self.name_edit.text()),
+            id_number=validate_resident_id(self.id_edit.text()),
+            phone=validate_phone(self.phone_edit.text()),
+        )
+
+    def _emit(self, signal: SignalInstance) -> None:
         if self.context is None:
             return
-        applicant = None
-        if self.context.booking is None:
-            try:
-                applicant = wire.Applicant(
-                    name=self.name_edit.text().strip(),
-                    id_number=validate_resident_id(self.id_edit.text()),
-                    phone=validate_phone(self.phone_edit.text()),
-                )
-            except InvalidInput as exc:
-                self.error.setText(str(exc))
-                return
-            if not applicant.name:
-                self.error.setText(_("请填写申请人姓名"))
-                return
+        if self.context.item is None:
+            self.error.setText(_("请先选择办理事项"))
+            self.item_chooser.setFocus()
+            return
+        try:
+            applicant = self._applicant()
+        except InvalidInput as exc:
+            self.error.setText(str(exc))
+            return
         self.error.clear()
-        self.accept_requested.emit(self.checks(), applicant, self.notes.toPlainText().strip())
+        signal.emit(self.findings(), applicant, self.notes.toPlainText().strip())
 
     def show_error(self, message: str) -> None:
         self.error.setText(message)

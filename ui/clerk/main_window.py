@@ -1,33 +1,62 @@
-"""The clerk's main window: composes the queue, the case workspace and the status bar."""
+"""The clerk's main window: composes the queue, the warnings, the case workspace and the status bar.
+
+Every action runs in the core off the GUI thread (``TaskRunner``); this window
+only turns keys and clicks into those calls and shows what comes back.
+"""
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from collections.abc import Callable
+from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, QUrl, Signal
-from PySide6.QtGui import QCloseEvent, QDesktopServices
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hallclient import wire
-from hallclient.counter import ClerkSession, Counter, CounterError, DecisionOutcome, ServiceContext
-from hallclient.domain import MaterialCheck
+from hallclient.counter import ClerkSession, Counter, CounterError, PaperOutcome, ServiceContext
+from hallclient.decisions import MaterialFinding
 from hallclient.events import SyncStatus
 from hallclient.i18n import _
+from hallclient.lookup import QueryKind, classify_query
+from hallclient.papers import Strokes
+from hallclient.validation import InvalidInput
 from ui.clerk.case_view import CaseView
 from ui.clerk.conflicts_dialog import ConflictsDialog
+from ui.clerk.correction_dialog import CorrectionDialog
+from ui.clerk.lookup_dialog import LookupDialog
+from ui.clerk.overdue_panel import OverduePanel
+from ui.clerk.pause_dialog import PauseDialog
+from ui.clerk.pickup_dialog import PickupDialog, PickupRequest
 from ui.clerk.queue_panel import QueuePanel
+from ui.clerk.rejection_dialog import RejectionDialog, RejectionRequest
+from ui.clerk.scanner_filter import ScannerFilter
 from ui.clerk.sync_status_label import ConflictsButton, SyncStatusLabel
+from ui.clerk.transfer_dialog import TransferDialog, TransferRequest
 from ui.event_bridge import EventBridge
-from ui.receipts import ReceiptPrinter
+from ui.receipts import PrintedPaper, ReceiptPrinter
 from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
+
+Findings = dict[str, MaterialFinding]
 
 
 class ClerkMainWindow(QMainWindow):
     receipt_ready = Signal(str, object)  # case_no, Path of the archived PDF
     service_started = Signal(object)  # ServiceContext, for the citizen screen
+    service_ended = Signal()
 
     def __init__(
         self,
@@ -42,11 +71,15 @@ class ClerkMainWindow(QMainWindow):
         self.runner = runner
         self.printer = printer
         self.session = session
+        # The citizen's signature from the second screen, when one was given (set by the app).
+        self.signature_provider: Callable[[], Strokes] = list
         self.setObjectName("clerkMainWindow")
         self.setWindowTitle(
             _("{hall} · {window} 号窗口 · 综合受理").format(hall=session.hall_name, window=counter.window_no)
         )
-        self.last_receipt: Path | None = None
+        self.last_paper: PrintedPaper | None = None
+        self.catalog: list[wire.ServiceItem] = []
+        self.dialog: Any = None  # the action dialog open now, if any
 
         header = QWidget()
         header.setObjectName("clerkHeader")
@@ -65,36 +98,74 @@ class ClerkMainWindow(QMainWindow):
 
         self.queue = QueuePanel(counter.window_no)
         self.queue.call_next_requested.connect(self.call_next)
+        self.queue.recall_requested.connect(self.recall)
+        self.queue.no_show_requested.connect(self.no_show)
+        self.queue.park_requested.connect(self.park)
+        self.queue.resume_requested.connect(self.resume)
+        self.queue.transfer_requested.connect(self.transfer)
+        self.queue.pause_toggle_requested.connect(self.toggle_pause)
+        self.overdue = OverduePanel()
+        self.overdue.refresh_requested.connect(self.refresh_overdue)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("leftTabs")
+        self.tabs.addTab(self.queue, _("今日排队"))
+        self.tabs.addTab(self.overdue, _("预警"))
+
         self.case_view = CaseView()
         self.case_view.accept_requested.connect(self.accept)
+        self.case_view.correction_requested.connect(self.request_correction)
+        self.case_view.reject_requested.connect(self.reject)
+        self.case_view.complete_requested.connect(self.complete)
+        self.case_view.item_chosen.connect(self.choose_item)
+        self.case_view.work_started.connect(self.start_serving)
 
-        self.receipt_label = QLabel()
-        self.receipt_label.setObjectName("receiptLabel")
-        self.open_receipt = QPushButton(_("查看受理通知书"))
-        self.open_receipt.setObjectName("openReceiptButton")
-        self.open_receipt.setEnabled(False)
-        self.open_receipt.clicked.connect(self._open_receipt)
-        receipt_row = QHBoxLayout()
-        receipt_row.addWidget(self.receipt_label, 1)
-        receipt_row.addWidget(self.open_receipt)
+        self.paper_label = QLabel()
+        self.paper_label.setObjectName("receiptLabel")
+        self.paper_label.setWordWrap(True)
+        self.open_paper = QPushButton(_("预览 / 打印"))
+        self.open_paper.setObjectName("openReceiptButton")
+        self.open_paper.setEnabled(False)
+        self.open_paper.clicked.connect(self.preview_last)
+        self.lookup_button = QPushButton(_("查找 (Ctrl+F)"))
+        self.lookup_button.setObjectName("lookupButton")
+        self.lookup_button.clicked.connect(self.lookup)
+        self.pickup_button = QPushButton(_("出件 (Ctrl+G)"))
+        self.pickup_button.setObjectName("pickupButton")
+        self.pickup_button.clicked.connect(self.pickup)
+        paper_row = QHBoxLayout()
+        paper_row.addWidget(self.paper_label, 1)
+        paper_row.addWidget(self.open_paper)
+        paper_row.addWidget(self.lookup_button)
+        paper_row.addWidget(self.pickup_button)
 
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(self.case_view, 1)
-        rl.addLayout(receipt_row)
+        rl.addLayout(paper_row)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.queue)
-        splitter.addWidget(right)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.tabs)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(0, 2)
+        self.splitter.setStretchFactor(1, 3)
 
         central = QWidget()
         cl = QVBoxLayout(central)
         cl.addWidget(header)
-        cl.addWidget(splitter, 1)
+        cl.addWidget(self.splitter, 1)
         self.setCentralWidget(central)
+
+        shortcuts: list[tuple[str, Callable[[], object]]] = [
+            ("Ctrl+F", self.lookup),
+            ("Ctrl+G", self.pickup),
+            ("Ctrl+P", self.preview_last),
+            ("Ctrl+1", lambda: self.tabs.setCurrentIndex(0)),
+            ("Ctrl+2", lambda: self.tabs.setCurrentIndex(1)),
+        ]
+        for keys, slot in shortcuts:
+            QShortcut(QKeySequence(keys), self).activated.connect(slot)
 
         self.sync_label = SyncStatusLabel()
         self.conflicts_button = ConflictsButton()
@@ -110,93 +181,444 @@ class ClerkMainWindow(QMainWindow):
         if session.warnings:
             self.say("⚠ " + "；".join(session.warnings))
 
+        self.scanner = ScannerFilter(self)
+        self.scanner.scanned.connect(self.scanned)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.scanner)
+
         bridge.queue_changed.connect(self.refresh_queue)
         bridge.sync_status.connect(self._on_sync_status)
-        self._restore_geometry()
+        self._restore_state()
         self.refresh_queue()
+        self.runner.run(self.counter.window_paused, self._show_paused, self._show_error)
 
     # -- queue ------------------------------------------------------------------
 
     def refresh_queue(self) -> None:
         self.runner.run(self.counter.queue, self.queue.set_rows, self._show_error)
+        self.refresh_overdue()
+        # The catalog arrives with the first pull after sign-in and may change with any later one.
+        self.runner.run(self.counter.store.catalog, self._got_catalog, self._show_error)
+
+    def refresh_overdue(self) -> None:
+        self.runner.run(self.counter.overdue, self.overdue.set_entries, self._show_error)
+
+    def _got_catalog(self, items: list[wire.ServiceItem]) -> None:
+        if items != self.catalog:
+            self.catalog = items
+            self.case_view.set_catalog(items)
+
+    def _serve(self, ctx: ServiceContext | None) -> None:
+        """Show the citizen now at the window (None: nobody)."""
+        self.queue.set_current(ctx.ticket if ctx else None)
+        self.case_view.show_context(ctx)
+        if ctx is not None:
+            self.service_started.emit(ctx)
+        else:
+            self.service_ended.emit()
+
+    def _run(self, work: Callable[[], Any], done: Callable[[Any], None], what: str) -> None:
+        """A queue action: the panel is busy until the core answers."""
+        self.queue.set_busy(True)
+        self.say(what)
+
+        def finished(value: Any) -> None:
+            self.queue.set_busy(False)
+            done(value)
+
+        def failed(exc: Exception) -> None:
+            self.queue.set_busy(False)
+            self._show_error(exc)
+
+        self.runner.run(work, finished, failed)
 
     def call_next(self) -> None:
         if self.case_view.context is not None:
             self.say(_("请先完成当前群众的办理"))
             return
-        self.queue.set_busy(True)
-        self.say(_("正在叫号…"))
 
         def work() -> ServiceContext | None:
             ticket = self.counter.call_next()
             return self.counter.service_context(ticket) if ticket else None
 
-        self.runner.run(work, self._called, self._call_failed)
+        self._run(work, self._called, _("正在叫号…"))
 
     def _called(self, ctx: ServiceContext | None) -> None:
-        self.queue.set_busy(False)
         if ctx is None:
             self.say(_("当前没有等候的群众"))
             return
         self.say(_("已叫号 {ticket}").format(ticket=ctx.ticket.ticket_no))
-        self.case_view.show_context(ctx)
-        self.service_started.emit(ctx)
+        self._serve(ctx)
 
-    def _call_failed(self, exc: Exception) -> None:
-        self.queue.set_busy(False)
-        self._show_error(exc)
+    def _current(self) -> ServiceContext | None:
+        ctx = self.case_view.context
+        if ctx is None:
+            self.say(_("当前没有办理中的群众"))
+        return ctx
 
-    # -- decision ----------------------------------------------------------------
+    def recall(self) -> None:
+        ctx = self._current()
+        if ctx is None:
+            return
 
-    def accept(self, checks: dict[str, MaterialCheck], applicant: wire.Applicant | None, notes: str) -> None:
+        def done(ticket: wire.Ticket) -> None:
+            self.say(_("已重呼 {ticket}（第 {n} 次）").format(ticket=ticket.ticket_no, n=ticket.recalls))
+            self._serve(ServiceContext(ticket=ticket, booking=ctx.booking, item=ctx.item))
+
+        self._run(lambda: self.counter.recall(ctx.ticket), done, _("正在重呼…"))
+
+    def no_show(self) -> None:
+        ctx = self._current()
+        if ctx is None:
+            return
+
+        def done(ticket: wire.Ticket) -> None:
+            self.say(_("{ticket} 号已过号").format(ticket=ticket.ticket_no))
+            self._serve(None)
+
+        self._run(lambda: self.counter.no_show(ctx.ticket), done, _("正在过号…"))
+
+    def park(self) -> None:
+        ctx = self._current()
+        if ctx is None:
+            return
+
+        def done(ticket: wire.Ticket) -> None:
+            self.say(_("{ticket} 号已挂起，回来后按 F10 恢复").format(ticket=ticket.ticket_no))
+            self._serve(None)
+
+        self._run(lambda: self.counter.park(ctx.ticket), done, _("正在挂起…"))
+
+    def resume(self, ticket: wire.Ticket | None) -> None:
+        if self.case_view.context is not None:
+            self.say(_("请先完成当前群众的办理"))
+            return
+
+        def work() -> ServiceContext:
+            chosen = ticket
+            if chosen is None:
+                parked = self.counter.parked()
+                if not parked:
+                    raise CounterError(_("本窗口没有挂起的群众"))
+                chosen = parked[-1]
+            return self.counter.resume(chosen)
+
+        def done(ctx: ServiceContext) -> None:
+            self.say(_("已恢复办理 {ticket}").format(ticket=ctx.ticket.ticket_no))
+            self._serve(ctx)
+
+        self._run(work, done, _("正在恢复…"))
+
+    def start_serving(self) -> None:
+        ctx = self.case_view.context
+        if ctx is None or ctx.ticket.state is not wire.TicketState.CALLED:
+            return
+
+        def done(ticket: wire.Ticket) -> None:
+            current = self.case_view.context
+            if current is not None and current.ticket.ticket_no == ticket.ticket_no:
+                self.case_view.context = ServiceContext(
+                    ticket=ticket, booking=current.booking, item=current.item
+                )
+                self.queue.set_current(ticket)
+
+        self.runner.run(lambda: self.counter.start_serving(ctx.ticket), done, self._show_error)
+
+    def transfer(self) -> None:
+        ctx = self._current()
+        if ctx is None:
+            return
+        self.say(_("正在取得各窗口状态…"))
+        self.runner.run(
+            self.counter.windows, lambda windows: self._open_transfer(ctx, windows), self._show_error
+        )
+
+    def _open_transfer(self, ctx: ServiceContext, windows: list[wire.WindowInfo]) -> None:
+        self.say("")
+        dialog = TransferDialog(ctx.ticket, self.counter.window_no, windows, self.catalog, self)
+
+        def submit(req: TransferRequest) -> None:
+            def done(ticket: wire.Ticket) -> None:
+                dialog.succeeded()
+                where = _("{window} 号窗口").format(window=req.to_window) if req.to_window else _("任意窗口")
+                self.say(_("{ticket} 号已转移到{where}").format(ticket=ticket.ticket_no, where=where))
+                self._serve(None)
+
+            self.runner.run(
+                lambda: self.counter.transfer(
+                    ctx.ticket, to_window=req.to_window, to_item=req.to_item, note=req.note
+                ),
+                done,
+                lambda exc: self._dialog_error(dialog, exc),
+            )
+
+        self._open(dialog, submit)
+
+    def toggle_pause(self) -> None:
+        if self.queue.paused:
+            self._run(
+                self.counter.resume_service, lambda _v: self._after_pause(False, ""), _("正在恢复服务…")
+            )
+            return
+        if self.case_view.context is not None:
+            self.say(_("请先完成当前群众的办理，再暂停服务"))
+            return
+        dialog = PauseDialog(self)
+
+        def submit(reason: str) -> None:
+            def done(_v: object) -> None:
+                dialog.succeeded()
+                self._after_pause(True, reason)
+
+            self.runner.run(
+                lambda: self.counter.pause(reason), done, lambda exc: self._dialog_error(dialog, exc)
+            )
+
+        self._open(dialog, submit)
+
+    def _after_pause(self, paused: bool, reason: str) -> None:
+        self._show_paused((paused, reason))
+        self.say(_("已暂停服务：{reason}").format(reason=reason) if paused else _("已恢复服务"))
+
+    def _show_paused(self, state: tuple[bool, str]) -> None:
+        self.queue.set_paused(*state)
+
+    def choose_item(self, code: str) -> None:
         ctx = self.case_view.context
         if ctx is None:
             return
-        self.case_view.accept_button.setEnabled(False)
-        self.runner.run(
-            lambda: self.counter.accept(ctx, checks, applicant=applicant, notes=notes),
-            self._accepted,
-            self._accept_failed,
+        self.runner.run(lambda: self.counter.with_item(ctx, code), self._serve, self._show_error)
+
+    # -- lookup and scanner ----------------------------------------------------------
+
+    def lookup(self, text: str = "") -> None:
+        names = {i.code: i.name for i in self.catalog}
+        dialog = LookupDialog(names, self)
+        self.dialog = dialog
+
+        def search(query: str) -> None:
+            self.runner.run(
+                lambda: self.counter.lookup(query),
+                dialog.show_hits,
+                lambda exc: dialog.show_error(
+                    str(exc)
+                    if isinstance(exc, (CounterError, InvalidInput))
+                    else _("查找失败：{error}").format(error=exc)
+                ),
+            )
+
+        def chosen_booking(booking: wire.Booking) -> None:
+            current = self.case_view.context
+
+            def done(ctx: ServiceContext) -> None:
+                dialog.accept()
+                self.say(_("正在办理预约 {code}").format(code=booking.code))
+                self._serve(ctx)
+
+            self.runner.run(
+                lambda: self.counter.serve_booking(booking, current.ticket if current else None),
+                done,
+                lambda exc: dialog.show_error(str(exc)),
+            )
+
+        def chosen_case(case_no: str) -> None:
+            dialog.accept()
+            self.pickup(case_no)
+
+        dialog.search_requested.connect(search)
+        dialog.booking_chosen.connect(chosen_booking)
+        dialog.case_chosen.connect(chosen_case)
+        dialog.finished.connect(lambda _r: self._closed(dialog))
+        dialog.open()
+        if text:
+            dialog.search(text)
+
+    def scanned(self, text: str) -> None:
+        """A scanner's text, wherever the focus was: an ID number for a walk-in's form, else a lookup."""
+        try:
+            query = classify_query(text)
+        except InvalidInput as exc:
+            self.say(_("扫描内容无法识别：{error}").format(error=exc))
+            return
+        if query.kind is QueryKind.ID_NUMBER and self.case_view.fill_id_number(query.value):
+            self.say(_("已读入身份证号"))
+            return
+        if isinstance(self.dialog, LookupDialog):
+            self.dialog.search(query.value)
+            return
+        self.lookup(query.value)
+
+    # -- decisions ----------------------------------------------------------------
+
+    def _decide(self, work: Callable[[], PaperOutcome], dialog: Any = None) -> None:
+        self.case_view.set_deciding(True)
+
+        def failed(exc: Exception) -> None:
+            self.case_view.set_deciding(False)
+            if dialog is not None:
+                self._dialog_error(dialog, exc)
+            elif isinstance(exc, CounterError):
+                self.case_view.show_error(str(exc))
+            else:
+                self._show_error(exc)
+
+        def done(outcome: PaperOutcome) -> None:
+            if dialog is not None:
+                dialog.succeeded()
+            self.case_view.set_deciding(False)
+            self._decided(outcome)
+
+        self.runner.run(work, done, failed)
+
+    def accept(self, findings: Findings, applicant: wire.Applicant | None, notes: str) -> None:
+        ctx = self.case_view.context
+        if ctx is None:
+            return
+        strokes = self.signature_provider()
+        self._decide(
+            lambda: self.counter.accept(ctx, findings, applicant=applicant, notes=notes, signature=strokes)
         )
 
-    def _accepted(self, outcome: DecisionOutcome) -> None:
-        self.case_view.show_context(None)
-        self.say(
-            _("已受理，受理编号 {case_no}，承诺办结日期 {date}").format(
-                case_no=outcome.payload.case_no, date=outcome.payload.promised_date
+    def complete(self, findings: Findings, applicant: wire.Applicant | None, notes: str) -> None:
+        ctx = self.case_view.context
+        if ctx is None:
+            return
+        strokes = self.signature_provider()
+        self._decide(
+            lambda: self.counter.complete_on_the_spot(
+                ctx, findings, applicant=applicant, notes=notes, signature=strokes
             )
         )
-        if outcome.warnings:
-            # Not modal: the citizen is waiting; the warning stays until the next decision.
-            self.say("⚠ " + "；".join(outcome.warnings))
-        self.receipt_label.setText(_("正在生成受理通知书…"))
-        self.printer.print_receipt(outcome, self._receipt_done, self._receipt_failed)
 
-    def _accept_failed(self, exc: Exception) -> None:
-        self.case_view.accept_button.setEnabled(True)
-        if isinstance(exc, CounterError):
-            self.case_view.show_error(str(exc))
-        else:
-            self._show_error(exc)
-
-    def _receipt_done(self, result: tuple[str, Path]) -> None:
-        case_no, path = result
-        self.last_receipt = path
-        self.receipt_label.setText(_("受理通知书已生成：{case_no}").format(case_no=case_no))
-        self.open_receipt.setEnabled(True)
-        self.receipt_ready.emit(case_no, path)
-
-    def _receipt_failed(self, exc: Exception) -> None:
-        # The case is decided and kept; only the paper failed, and can be printed again.
-        self.receipt_label.setText(
-            _("受理通知书生成失败：{error}。办件已保存，可稍后补打。").format(error=exc)
+    def request_correction(self, findings: Findings, applicant: wire.Applicant | None, notes: str) -> None:
+        ctx = self.case_view.context
+        if ctx is None or ctx.item is None:
+            return
+        days = self.counter.config.decisions.correction_working_days
+        deadline = self.counter.promised_date(self.counter.today(), days)[0] if days else None
+        dialog = CorrectionDialog(ctx.item, findings, deadline, self)
+        self._open(
+            dialog,
+            lambda f: self._decide(
+                lambda: self.counter.request_correction(ctx, f, applicant=applicant, notes=notes), dialog
+            ),
         )
 
-    def _open_receipt(self) -> None:
-        if self.last_receipt is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.last_receipt)))
+    def reject(self, findings: Findings, applicant: wire.Applicant | None, notes: str) -> None:
+        ctx = self.case_view.context
+        if ctx is None or ctx.item is None:
+            return
+        dialog = RejectionDialog(ctx.item.name, self.counter.config.decisions, self)
 
-    # -- status -------------------------------------------------------------------
+        def submit(req: RejectionRequest) -> None:
+            self._decide(
+                lambda: self.counter.reject(
+                    ctx,
+                    reasons=req.reasons,
+                    legal_basis=req.legal_basis,
+                    applicant=applicant,
+                    checks=findings,
+                    notes=notes,
+                ),
+                dialog,
+            )
+
+        self._open(dialog, submit)
+
+    def pickup(self, case_no: str = "") -> None:
+        names = {i.code: i.name for i in self.catalog}
+
+        def work() -> list[Any]:
+            cases = self.counter.store.awaiting_pickup(self.counter.window_no, (wire.Decision.ACCEPT,))
+            chosen = self.counter.store.case(case_no) if case_no else None
+            if chosen is not None and all(c.case_no != chosen.case_no for c in cases):
+                cases.insert(
+                    0, chosen
+                )  # found by lookup: shown, and the core says why it cannot be handed over
+            return cases
+
+        def show(cases: list[Any]) -> None:
+            dialog = PickupDialog(cases, names, self)
+            if case_no:
+                dialog.select(case_no)
+
+            def submit(req: PickupRequest) -> None:
+                self._decide(lambda: self.counter.pickup(req.case_no, req.picked_up_by), dialog)
+
+            self._open(dialog, submit)
+
+        self.runner.run(work, show, self._show_error)
+
+    def _decided(self, outcome: PaperOutcome) -> None:
+        ctx = self.case_view.context
+        payload = getattr(outcome, "payload", None)
+        if payload is not None:
+            texts = {
+                wire.Decision.ACCEPT: _("已受理，受理编号 {case_no}，承诺办结日期 {date}"),
+                wire.Decision.CORRECT: _("已一次性告知补正，编号 {case_no}，补正期限 {date}"),
+                wire.Decision.REJECT: _("已决定不予受理，编号 {case_no}"),
+                wire.Decision.COMPLETE: _("已当场办结，编号 {case_no}"),
+            }
+            date = (
+                payload.correction_deadline
+                if payload.decision is wire.Decision.CORRECT
+                else payload.promised_date
+            )
+            self.say(texts[payload.decision].format(case_no=outcome.case_no, date=date or "—"))
+            if ctx is not None and ctx.ticket.ticket_no == payload.ticket_no:
+                self._serve(None)
+        else:
+            self.say(_("已出件：{case_no}").format(case_no=outcome.case_no))
+        if outcome.warnings:
+            # Not modal: the citizen is waiting; the warning stays until the next message.
+            self.say(self.message.text() + "　⚠ " + "；".join(outcome.warnings))
+        self.paper_label.setText(_("正在生成文书…"))
+        self.open_paper.setEnabled(False)
+        self.printer.print_paper(
+            outcome.paper,
+            lambda printed: self._paper_done(outcome, printed),
+            self._paper_failed,
+            archive=lambda pdf: self.counter.archive_document(outcome, pdf),
+        )
+
+    def _paper_done(self, outcome: PaperOutcome, printed: PrintedPaper) -> None:
+        self.last_paper = printed
+        text = _("{title}已生成：{ref}").format(title=printed.title, ref=printed.ref)
+        if printed.warnings:
+            text += "　⚠ " + "；".join(printed.warnings)
+        self.paper_label.setText(text)
+        self.open_paper.setEnabled(True)
+        self.receipt_ready.emit(outcome.case_no, printed.path)
+
+    def _paper_failed(self, exc: Exception) -> None:
+        # The case is decided and kept; only the paper failed, and can be printed again.
+        log.warning("paper failed: %s", type(exc).__name__)
+        self.paper_label.setText(_("文书生成失败：{error}。办件已保存，可稍后补打。").format(error=exc))
+
+    def preview_last(self) -> None:
+        if self.last_paper is not None:
+            dialog = self.printer.preview(self.last_paper, self)
+            dialog.open()
+
+    # -- dialogs and status -------------------------------------------------------------
+
+    def _open(self, dialog: Any, submit: Callable[[Any], None]) -> None:
+        self.dialog = dialog
+        dialog.submitted.connect(submit)
+        dialog.finished.connect(lambda _r: self._closed(dialog))
+        dialog.open()
+
+    def _closed(self, dialog: Any) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+
+    def _dialog_error(self, dialog: Any, exc: Exception) -> None:
+        if isinstance(exc, CounterError):
+            dialog.show_error(str(exc))
+        else:
+            log.warning("action failed: %s", type(exc).__name__)
+            dialog.show_error(_("操作失败：{error}").format(error=exc))
 
     def say(self, text: str) -> None:
         self.message.setText(text)
@@ -217,13 +639,22 @@ class ClerkMainWindow(QMainWindow):
         self.conflicts_dialog.refresh()
         self.conflicts_dialog.open()
 
-    def _restore_geometry(self) -> None:
-        geometry = QSettings().value("clerk/geometry")
+    def _restore_state(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("clerk/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
         else:
             self.resize(1440, 900)
+        splitter = settings.value("clerk/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
-        QSettings().setValue("clerk/geometry", self.saveGeometry())
+        settings = QSettings()
+        settings.setValue("clerk/geometry", self.saveGeometry())
+        settings.setValue("clerk/splitter", self.splitter.saveState())
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.scanner)
         super().closeEvent(event)

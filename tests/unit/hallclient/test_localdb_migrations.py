@@ -38,6 +38,12 @@ def make_v1_file(path: Path) -> str:
     con.execute("DROP TABLE follow_ups")
     con.execute("ALTER TABLE outbox DROP COLUMN attempts")
     con.execute("ALTER TABLE outbox DROP COLUMN last_error")
+    # Version 4's columns.
+    con.execute("ALTER TABLE tickets DROP COLUMN recalls")
+    con.execute("ALTER TABLE tickets DROP COLUMN note")
+    con.execute("DROP INDEX ix_cases_id_index")
+    for column in ("id_index", "correction_deadline", "picked_up_at"):
+        con.execute(f"ALTER TABLE cases DROP COLUMN {column}")
     con.execute("PRAGMA user_version = 0")
     con.close()
     return str(op.op.op_id)

@@ -302,9 +302,9 @@ def test_every_personal_column_holds_ciphertext(store: Store, db_path: Path) -> 
 def test_tickets_upsert_and_next_waiting_prefers_bookings(store: Store) -> None:
     store.upsert_tickets([ticket("B001", booking_code=None), ticket("A002"), ticket("A001")])
     assert [t.ticket_no for t in store.tickets(DAY, HALL)] == ["A001", "A002", "B001"]
-    nxt = store.next_waiting_ticket(DAY, HALL)
+    nxt = store.next_waiting_ticket(DAY, HALL, 1)
     assert nxt is not None and nxt.ticket_no == "A001"
-    assert store.next_waiting_ticket(DAY + dt.timedelta(days=1), HALL) is None
+    assert store.next_waiting_ticket(DAY + dt.timedelta(days=1), HALL, 1) is None
 
 
 def test_set_ticket_state_writes_the_outbox_op_in_the_same_transaction(store: Store, db_path: Path) -> None:

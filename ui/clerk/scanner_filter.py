@@ -1,0 +1,105 @@
+"""Takes a keyboard-wedge scanner's text wherever the focus is (the timing rule is in hallclient.lookup).
+
+Installed on the application: keys still reach the focused widget as typed,
+until the timing shows a scanner is sending; from then on its keys are held
+back, the few that slipped through are taken out of the field they landed in,
+and the whole text is handed over as one scan when its Enter arrives.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QWidget
+
+from hallclient.lookup import WedgeDetector
+
+
+class ScannerFilter(QObject):
+    scanned = Signal(str)
+
+    def __init__(
+        self,
+        window: QWidget,
+        detector: WedgeDetector | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(window)
+        self.window = window
+        self.detector = detector or WedgeDetector()
+        self.clock = clock
+        self._leaked: list[tuple[QWidget, int]] = []  # where the burst's first keys went
+        self._held: list[str] = []  # keys held back while a burst runs
+        self._held_for: QWidget | None = None
+        # A fast typist can look like a burst for a few keys; if no Enter follows soon,
+        # the held keys are handed to the field after all, so nothing typed is lost.
+        self._flush = QTimer(self)
+        self._flush.setSingleShot(True)
+        self._flush.setInterval(int(self.detector.max_gap_s * 1000 * 3))
+        self._flush.timeout.connect(self._release_held)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
+        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+            return False
+        # Only keys meant for the clerk's window: a dialog of its own handles its own typing.
+        focus = QApplication.focusWidget()
+        if focus is None or focus.window() is not self.window or watched is not focus:
+            return False
+        now = self.clock()
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._flush.stop()
+            text = self.detector.enter(now)
+            if text is None:
+                self._release_held()
+                self._leaked.clear()
+                return False
+            self._held.clear()
+            self._take_back_leaked()
+            self.scanned.emit(text)
+            return True
+        char = event.text()
+        if len(char) != 1 or not char.isprintable() or event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier:
+            self._release_held()
+            self.detector.reset()
+            self._leaked.clear()
+            return False
+        bursting = self.detector.in_burst(now)
+        self.detector.key(char, now)
+        if bursting:
+            self._held.append(char)
+            self._held_for = focus
+            self._flush.start()
+            return True
+        self._release_held()
+        if not self.detector.in_burst(now):
+            self._leaked.clear()
+        self._leaked.append((focus, 1))
+        return False
+
+    def _release_held(self) -> None:
+        held, widget = "".join(self._held), self._held_for
+        self._held.clear()
+        self._held_for = None
+        if not held or widget is None:
+            return
+        self._leaked.clear()
+        self.detector.reset()
+        if isinstance(widget, QLineEdit) and not widget.isReadOnly():
+            widget.insert(held)
+        elif isinstance(widget, QPlainTextEdit) and not widget.isReadOnly():
+            widget.insertPlainText(held)
+
+    def _take_back_leaked(self) -> None:
+        """Remove the keys that reached an edit field before the burst was recognised."""
+        for widget, count in self._leaked:
+            if isinstance(widget, QLineEdit) and not widget.isReadOnly():
+                for _i in range(count):
+                    widget.backspace()
+            elif isinstance(widget, QPlainTextEdit) and not widget.isReadOnly():
+                cursor = widget.textCursor()
+                for _i in range(count):
+                    cursor.deletePreviousChar()
+        self._leaked.clear()
