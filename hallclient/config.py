@@ -82,8 +82,25 @@ class PrintingConfig:
     letterhead: str = ""
     seal_image: str = ""
     a4_printer: str = ""
+    # The 80 mm thermal printer for slips (queue tickets, and papers when layout = "slip").
+    slip_printer: str = ""
     signing_key_file: str = ""
     layout: str = "a4"
+
+
+@dataclass(frozen=True)
+class SecurityConfig:
+    # An offline sign-in uses the verifier cached at the last online sign-in, for this many days.
+    offline_login_days: int = 7
+    # Wrong passwords in a row (offline sign-in and unlock) before the account waits lockout_minutes.
+    max_failed_logins: int = 5
+    lockout_minutes: int = 15
+    # The clerk window locks (and the citizen screen blanks) after this many idle minutes; 0: never.
+    idle_lock_minutes: int = 10
+    # Citizens' personal data is purged locally this many days after the server acknowledged it.
+    retention_days: int = 30
+    # The device data key file when the OS keystore is not available; empty: the system config dir.
+    key_file: str = ""
 
 
 @dataclass(frozen=True)
@@ -99,6 +116,7 @@ class Config:
     citizen_screen: CitizenScreenConfig = field(default_factory=CitizenScreenConfig)
     printing: PrintingConfig = field(default_factory=PrintingConfig)
     decisions: DecisionsConfig = field(default_factory=DecisionsConfig)
+    security: SecurityConfig = field(default_factory=SecurityConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     data_dir: Path = field(default_factory=default_data_dir)
     source: Path | None = None
@@ -110,6 +128,7 @@ _SECTIONS: dict[str, type[Any]] = {
     "citizen_screen": CitizenScreenConfig,
     "printing": PrintingConfig,
     "decisions": DecisionsConfig,
+    "security": SecurityConfig,
     "sync": SyncConfig,
 }
 
@@ -181,6 +200,17 @@ def _validate(cfg: Config) -> None:
     for key in ("reconsideration_body", "court"):
         if not getattr(cfg.decisions, key).strip():
             raise ConfigError(p, f"decisions.{key}", _("不能为空：不予受理通知书必须写明救济途径"))
+    sec = cfg.security
+    if not 0 <= sec.offline_login_days <= 30:
+        raise ConfigError(p, "security.offline_login_days", _("应为 0 到 30 天（0 表示不允许离线登录）"))
+    if not 1 <= sec.max_failed_logins <= 20:
+        raise ConfigError(p, "security.max_failed_logins", _("应为 1 到 20 次"))
+    if not 1 <= sec.lockout_minutes <= 1440:
+        raise ConfigError(p, "security.lockout_minutes", _("应为 1 到 1440 分钟"))
+    if not 0 <= sec.idle_lock_minutes <= 240:
+        raise ConfigError(p, "security.idle_lock_minutes", _("应为 0 到 240 分钟（0 表示不自动锁屏）"))
+    if not 1 <= sec.retention_days <= 3650:
+        raise ConfigError(p, "security.retention_days", _("应为 1 到 3650 天"))
     if not 1 <= cfg.citizen_screen.follow_up_working_days <= 60:
         raise ConfigError(p, "citizen_screen.follow_up_working_days", _("应为 1 到 60 个工作日"))
     if cfg.citizen_screen.rating_timeout_s < 5:

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from hallclient import decisions, wire
 from hallclient.api import PlatformClient, PlatformError, Unreachable
+from hallclient.audit import AuditAction
 from hallclient.config import Config
 from hallclient.decisions import MaterialFinding
 from hallclient.domain import HallInfo, MaterialCheck, ReceiptData
@@ -34,13 +35,13 @@ from hallclient.papers import (
     RejectionNotice,
     Strokes,
 )
+from hallclient.sessions import SignInGuard, SignInRefused
 from hallclient.signing import sign_fields
 from hallclient.store import CaseView, Store
 from hallclient.workdays import CalendarMissing, WorkCalendar
 
 log = logging.getLogger(__name__)
 
-OFFLINE_VERIFIER_KEY = "offline_verifier"
 WINDOWS_KEY = "hall_windows"
 # A name is searched among the bookings of a few days around today only: names are
 # stored encrypted, so they are matched after decrypting, never through an index.
@@ -175,6 +176,7 @@ class Counter:
         self.on_change = on_change
         self.clock = clock
         self.session: ClerkSession | None = None
+        self.guard = SignInGuard(store, config.security, clock)
 
     @property
     def hall_code(self) -> str:
@@ -198,16 +200,66 @@ class Counter:
             device_id=self.config.counter.device_id,
         )
         try:
+            self.guard.check_not_locked(username)
+        except SignInRefused as exc:
+            raise CounterError(str(exc)) from None
+        try:
             resp = self.api.login(req)
         except Unreachable as exc:
             return self._offline_login(username, password, exc)
         except PlatformError as exc:
+            self.store.audit(AuditAction.LOGIN_FAILED, username, exc.code, self.clock())
+            if exc.code == "bad_credentials":
+                raise CounterError(self.guard.failed(username)) from None
             raise CounterError(exc.message) from None
-        self._remember_verifier(username, password, resp)
+        self.guard.succeeded(username)
+        self.guard.remember(username, password, resp.clerk, resp.hall_name)
         self.session = ClerkSession(
             clerk=resp.clerk, hall_name=resp.hall_name, online=True, warnings=self._clock_warnings()
         )
+        self._signed_in("online")
         return self.session
+
+    def _signed_in(self, how: str) -> None:
+        assert self.session is not None
+        self.store.actor = self.session.clerk.staff_no
+        self.store.audit(AuditAction.LOGIN, self.session.clerk.staff_no, how, self.clock())
+
+    def _offline_login(self, username: str, password: str, cause: Unreachable) -> ClerkSession:
+        try:
+            cached = self.guard.verify(username, password, why_offline=cause.message)
+        except SignInRefused as exc:
+            self.store.audit(AuditAction.LOGIN_FAILED, username, "offline", self.clock())
+            raise CounterError(str(exc)) from None
+        self.session = ClerkSession(clerk=cached.clerk, hall_name=cached.hall_name, online=False)
+        self._signed_in("offline")
+        return self.session
+
+    def lock(self) -> None:
+        """The screen locked (idle, or the clerk stepped away): recorded; unlocking needs the password."""
+        session = self._require_session()
+        self.store.audit(AuditAction.LOCK, session.clerk.staff_no, "", self.clock())
+
+    def unlock(self, username: str, password: str) -> None:
+        session = self._require_session()
+        try:
+            cached = self.guard.verify(username, password)
+        except SignInRefused as exc:
+            self.store.audit(AuditAction.LOGIN_FAILED, username, "unlock", self.clock())
+            raise CounterError(str(exc)) from None
+        if cached.clerk.id != session.clerk.id:
+            raise CounterError(_("只有登录的工作人员本人可以解锁；其他人请先退出后登录。"))
+        self.store.audit(AuditAction.UNLOCK, session.clerk.staff_no, "", self.clock())
+
+    def logout(self) -> None:
+        session = self._require_session()
+        try:
+            self.api.logout()
+        except PlatformError as exc:
+            log.info("logout not reported to the server: %s", exc.code)
+        self.store.audit(AuditAction.LOGOUT, session.clerk.staff_no, "", self.clock())
+        self.store.actor = ""
+        self.session = None
 
     def _clock_warnings(self) -> tuple[str, ...]:
         try:
@@ -225,37 +277,6 @@ class Counter:
                 "本机时间比服务器{direction} {minutes} 分钟，办件编号和通知书上的时间会不准确，请联系信息技术人员校准时间。"
             ).format(direction=_("快") if skew > dt.timedelta(0) else _("慢"), minutes=minutes),
         )
-
-    def _remember_verifier(self, username: str, password: str, resp: wire.LoginResponse) -> None:
-        from argon2 import PasswordHasher
-
-        record = {
-            "username": username,
-            "hash": PasswordHasher().hash(password),
-            "clerk": resp.clerk.model_dump(),
-            "hall_name": resp.hall_name,
-            "at": self.clock().isoformat(),
-        }
-        self.store.set_state(OFFLINE_VERIFIER_KEY, json.dumps(record, ensure_ascii=False))
-
-    def _offline_login(self, username: str, password: str, cause: Unreachable) -> ClerkSession:
-        from argon2 import PasswordHasher
-        from argon2.exceptions import VerificationError
-
-        raw = self.store.get_state(OFFLINE_VERIFIER_KEY)
-        record = json.loads(raw) if raw else None
-        if not record or record.get("username") != username:
-            raise CounterError(
-                _("{cause}。离线登录需要此账号先在本机在线登录过一次。").format(cause=cause.message)
-            )
-        try:
-            PasswordHasher().verify(record["hash"], password)
-        except VerificationError:
-            raise CounterError(_("用户名或密码错误")) from None
-        self.session = ClerkSession(
-            clerk=wire.ClerkInfo.model_validate(record["clerk"]), hall_name=record["hall_name"], online=False
-        )
-        return self.session
 
     def _require_session(self) -> ClerkSession:
         if self.session is None:
@@ -930,13 +951,25 @@ class Counter:
             "hall": hall_name,
         }
 
+    def next_reprint_no(self, outcome: PaperOutcome) -> int:
+        """The count a 补打 of this paper prints and records: one more than any before it."""
+        return self.store.reprint_count(outcome.doc_id) + 1
+
     def archive_document(self, outcome: PaperOutcome, pdf: bytes, *, reprint_no: int = 0) -> Path:
         """Keep the printed PDF with its SHA-256 and register it with the server through the outbox."""
         sha = hashlib.sha256(pdf).hexdigest()
         folder = self.config.data_dir / "documents" / outcome.case_no
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{outcome.doc_id}-{reprint_no}.pdf"
-        path.write_bytes(pdf)
+        try:
+            path.write_bytes(pdf)
+        except OSError as exc:
+            # The decision is saved already; only the paper's copy is missing, and can be printed again.
+            raise CounterError(
+                _("文书 PDF 无法保存到 {path}（{reason}），办件已保存，可稍后补打。").format(
+                    path=path, reason=exc.strerror or type(exc).__name__
+                )
+            ) from None
         self.store.record_document(
             doc_id=outcome.doc_id,
             case_no=outcome.case_no,

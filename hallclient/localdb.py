@@ -32,7 +32,7 @@ from hallclient.i18n import _
 
 # PRAGMA user_version of a file this client writes. Files from version 1 (before
 # versioning) report 0 but have tables; each step below upgrades one version.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 MIGRATIONS: dict[int, list[str]] = {
     2: [
         # How often an op was offered to the server, and the last reason it was not taken:
@@ -62,6 +62,19 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE cases ADD COLUMN correction_deadline DATE",
         "ALTER TABLE cases ADD COLUMN picked_up_at DATETIME",
         "CREATE INDEX ix_cases_id_index ON cases (id_index)",
+    ],
+    5: [
+        # The hash-chained audit log (hallclient/audit.py).
+        "CREATE TABLE audit_log ("
+        " id INTEGER NOT NULL,"
+        " at VARCHAR(32) NOT NULL,"
+        " actor VARCHAR(64) NOT NULL,"
+        " action VARCHAR(32) NOT NULL,"
+        " subject VARCHAR(64) NOT NULL,"
+        " detail TEXT NOT NULL,"
+        " prev_hash VARCHAR(64) NOT NULL,"
+        " hash VARCHAR(64) NOT NULL,"
+        " PRIMARY KEY (id))",
     ],
 }
 
@@ -184,6 +197,20 @@ class CaseSequenceRow(Base):
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     window_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditRow(Base):
+    """Append-only; each row's hash covers the previous row's (hallclient/audit.py)."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[str] = mapped_column(String(32), doc="local time, ISO 8601, exactly as hashed")
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 class SyncStateRow(Base):

@@ -12,8 +12,9 @@ from pathlib import Path
 from hallclient.api import PlatformClient
 from hallclient.config import Config
 from hallclient.counter import Counter
-from hallclient.crypto import FieldCipher, load_or_create_key
+from hallclient.crypto import FieldCipher
 from hallclient.events import EventBus
+from hallclient.keystore import device_key
 from hallclient.store import Store
 from hallclient.sync import SyncEngine, SyncWorker
 from hallclient.workdays import WorkCalendar
@@ -31,15 +32,22 @@ class Services:
     sync: SyncEngine
     sync_worker: SyncWorker
 
+    key_location: str = ""
+
     def close(self) -> None:
         self.sync_worker.stop()
         self.store.close()
+
+    def housekeeping(self) -> int:
+        """Purge citizens' data past retention (start-up, then daily); how many records were cleared."""
+        return self.store.purge_personal_data(self.counter.clock(), self.config.security.retention_days)
 
 
 def build_services(config: Config) -> Services:
     data_dir = config.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
-    cipher = FieldCipher(load_or_create_key(data_dir / "device.key"))
+    device = device_key(config)
+    cipher = FieldCipher(device.key)
     store = Store(data_dir / "counter.sqlite", cipher)
     api = PlatformClient(
         config.server.url, timeout_s=config.server.timeout_s, ca_bundle=config.server.ca_bundle
@@ -58,4 +66,4 @@ def build_services(config: Config) -> Services:
     if config.printing.signing_key_file:
         key = Path(config.printing.signing_key_file).read_text(encoding="ascii").strip()
     counter = Counter(config, store, api, bus, WorkCalendar(), signing_key=key, on_change=worker.kick)
-    return Services(config, store, api, bus, counter, sync, worker)
+    return Services(config, store, api, bus, counter, sync, worker, key_location=device.where)

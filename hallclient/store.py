@@ -16,13 +16,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import exc, func, select, text, update
+from sqlalchemy import delete, exc, func, select, text, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from hallclient import wire
+from hallclient.audit import GENESIS as GENESIS_HASH
+from hallclient.audit import (
+    HEAD_KEY,
+    AuditAction,
+    AuditEntry,
+    BrokenLink,
+    entry_hash,
+    format_head,
+    parse_head,
+    verify_chain,
+)
 from hallclient.crypto import FieldCipher
 from hallclient.i18n import _
 from hallclient.localdb import (
+    AuditRow,
     BookingRow,
     CaseRow,
     CaseSequenceRow,
@@ -36,6 +48,9 @@ from hallclient.localdb import (
     open_engine,
 )
 from hallclient.ratings import RatedService
+
+# What a purged applicant field holds: nothing of the citizen, and recognisably so.
+PURGED = b"purged"
 
 
 class AlreadyRated(Exception):
@@ -88,6 +103,8 @@ class Store:
         self._cipher = cipher
         self._engine = open_engine(path)
         self._session = sessionmaker(self._engine, expire_on_commit=False)
+        # Who acts at this counter now (the signed-in clerk's staff number), for the audit log.
+        self.actor = ""
 
     def close(self) -> None:
         self._engine.dispose()
@@ -128,12 +145,61 @@ class Store:
         return self._cipher.encrypt(json.dumps(data, ensure_ascii=False, default=str))
 
     def _applicant(self, blob: bytes) -> wire.Applicant:
+        if blob == PURGED:
+            return wire.Applicant(name=_("（已按期清除）"), id_number="", phone="")
         return wire.Applicant.model_validate_json(self._cipher.decrypt(blob))
 
     def _add_op(self, s: Session, kind: wire.OpKind, payload: dict[str, Any], now: dt.datetime) -> str:
         op_id = str(uuid.uuid4())
         s.add(OutboxRow(op_id=op_id, kind=kind.value, payload_enc=self._enc_json(payload), created_at=now))
         return op_id
+
+    # -- audit log ------------------------------------------------------------
+
+    def _audit(self, s: Session, action: AuditAction, subject: str, detail: str, now: dt.datetime) -> None:
+        """Append to the chain inside the caller's write transaction (which holds the write lock)."""
+        last = s.scalar(select(AuditRow).order_by(AuditRow.id.desc()).limit(1))
+        prev_hash = last.hash if last else GENESIS_HASH
+        at = _naive(now).isoformat()
+        digest = entry_hash(
+            prev_hash, dt.datetime.fromisoformat(at), self.actor, action.value, subject, detail
+        )
+        row = AuditRow(
+            at=at,
+            actor=self.actor,
+            action=action.value,
+            subject=subject,
+            detail=detail,
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+        s.add(row)
+        s.flush()
+        s.merge(SyncStateRow(key=HEAD_KEY, value=format_head(row.id, digest)))
+
+    def audit(self, action: AuditAction, subject: str, detail: str, now: dt.datetime) -> None:
+        with self._write() as s:
+            self._audit(s, action, subject, detail, now)
+
+    def audit_entries(self) -> list[AuditEntry]:
+        with self._session() as s:
+            rows = s.scalars(select(AuditRow).order_by(AuditRow.id)).all()
+            return [
+                AuditEntry(
+                    id=r.id,
+                    at=dt.datetime.fromisoformat(r.at),
+                    actor=r.actor,
+                    action=r.action,
+                    subject=r.subject,
+                    detail=r.detail,
+                    prev_hash=r.prev_hash,
+                    hash=r.hash,
+                )
+                for r in rows
+            ]
+
+    def verify_audit(self) -> BrokenLink | None:
+        return verify_chain(self.audit_entries(), parse_head(self.get_state(HEAD_KEY)))
 
     # -- sync state -----------------------------------------------------------
 
@@ -309,6 +375,8 @@ class Store:
                 note=note,
             )
             self._add_op(s, wire.OpKind.TICKET_STATE, payload.model_dump(mode="json"), now)
+            target = f" → {to_window or '*'}" if state is wire.TicketState.TRANSFERRED else ""
+            self._audit(s, AuditAction.TICKET, ticket_no, f"{state.value}{target}", now)
 
     def record_window_state(self, window_no: int, paused: bool, reason: str, now: dt.datetime) -> None:
         """暂停服务 / 恢复服务: remembered across restarts, and reported to the hall."""
@@ -387,6 +455,7 @@ class Store:
                     .values(status=wire.BookingStatus.SERVED.value)
                 )
             self._add_op(s, wire.OpKind.CASE_DECIDED, p.model_dump(mode="json"), now)
+            self._audit(s, AuditAction.DECISION, case_no, p.decision.value, now)
             return p
 
     def case(self, case_no: str) -> CaseView | None:
@@ -469,6 +538,7 @@ class Store:
                 case_no=case_no, window_no=window_no, picked_up_at=_aware(now), picked_up_by=picked_up_by
             )
             self._add_op(s, wire.OpKind.CASE_PICKED_UP, payload.model_dump(mode="json"), now)
+            self._audit(s, AuditAction.PICKUP, case_no, "picked up", now)
 
     def record_document(
         self,
@@ -483,20 +553,29 @@ class Store:
         reprint_no: int,
         now: dt.datetime,
     ) -> None:
+        """Archive a printed document; a reprint (补打) keeps the row and records its count and latest file."""
         with self._write() as s:
-            s.add(
-                DocumentRow(
-                    doc_id=doc_id,
-                    case_no=case_no,
-                    kind=kind,
-                    sha256=sha256,
-                    path=str(path),
-                    fields=json.dumps(fields, ensure_ascii=False),
-                    signature=signature,
-                    reprint_no=reprint_no,
-                    created_at=now,
+            row = s.get(DocumentRow, doc_id)
+            if row is None:
+                s.add(
+                    DocumentRow(
+                        doc_id=doc_id,
+                        case_no=case_no,
+                        kind=kind,
+                        sha256=sha256,
+                        path=str(path),
+                        fields=json.dumps(fields, ensure_ascii=False),
+                        signature=signature,
+                        reprint_no=reprint_no,
+                        created_at=now,
+                    )
                 )
-            )
+            else:
+                if reprint_no <= row.reprint_no:
+                    raise StoreError(
+                        _("文书 {doc_id} 已补打到第 {n} 次").format(doc_id=doc_id, n=row.reprint_no)
+                    )
+                row.sha256, row.path, row.reprint_no = sha256, str(path), reprint_no
             payload = wire.DocumentPrintedPayload(
                 doc_id=doc_id,
                 case_no=case_no,
@@ -508,6 +587,13 @@ class Store:
                 reprint_no=reprint_no,
             )
             self._add_op(s, wire.OpKind.DOCUMENT_PRINTED, payload.model_dump(mode="json"), now)
+            action = AuditAction.REPRINT if reprint_no else AuditAction.PRINT
+            self._audit(s, action, doc_id, f"{kind} {case_no} #{reprint_no} sha256={sha256[:16]}", now)
+
+    def reprint_count(self, doc_id: str) -> int:
+        with self._session() as s:
+            row = s.get(DocumentRow, doc_id)
+            return row.reprint_no if row else 0
 
     def documents_of(self, case_no: str) -> list[tuple[str, str, Path]]:
         with self._session() as s:
@@ -625,6 +711,38 @@ class Store:
                 .values(attempts=OutboxRow.attempts + 1, last_error=error[:500])
             )
 
+    def purge_personal_data(self, now: dt.datetime, retention_days: int) -> int:
+        """Drop citizens' personal data the server acknowledged more than ``retention_days`` ago.
+
+        Ops are sent in order, so everything decided before the oldest op still
+        waiting was answered by the server; nothing unsent is ever purged. Cases
+        keep their number, item and decision (the audit log refers to them);
+        bookings, acknowledged ops and the citizen's data in cases go.
+        Returns how many records were cleared.
+        """
+        cutoff = _naive(now) - dt.timedelta(days=retention_days)
+        with self._write() as s:
+            oldest = s.scalar(select(func.min(OutboxRow.created_at)).where(OutboxRow.status == "pending"))
+            case_cutoff = min(cutoff, oldest) if oldest is not None else cutoff
+            cases = s.execute(
+                update(CaseRow)
+                .where(CaseRow.decided_at < case_cutoff, CaseRow.applicant_enc != PURGED)
+                .values(applicant_enc=PURGED, id_index="")
+            ).rowcount  # type: ignore[attr-defined]
+            ops = s.execute(
+                delete(OutboxRow).where(
+                    OutboxRow.status != "pending",
+                    OutboxRow.acked_at < cutoff,
+                    # A conflict stays until a clerk has looked at it, however old.
+                    (OutboxRow.status != "conflict") | OutboxRow.conflict_acknowledged,
+                )
+            ).rowcount  # type: ignore[attr-defined]
+            bookings = s.execute(delete(BookingRow).where(BookingRow.date < cutoff.date())).rowcount  # type: ignore[attr-defined]
+            total = int(cases) + int(ops) + int(bookings)
+            if total:
+                self._audit(s, AuditAction.PURGE, "", f"cases={cases} ops={ops} bookings={bookings}", now)
+            return total
+
     def oldest_pending(self) -> tuple[dt.datetime, int] | None:
         """When the oldest unsent op was made, and how often it has been offered."""
         with self._session() as s:
@@ -647,9 +765,10 @@ class Store:
             ).all()
             return [ConflictView(r.op_id, r.kind, r.detail, r.created_at) for r in rows]
 
-    def acknowledge_conflict(self, op_id: str) -> None:
+    def acknowledge_conflict(self, op_id: str, now: dt.datetime | None = None) -> None:
         with self._write() as s:
             s.execute(update(OutboxRow).where(OutboxRow.op_id == op_id).values(conflict_acknowledged=True))
+            self._audit(s, AuditAction.CONFLICT_ACK, op_id, "", now or dt.datetime.now())
 
 
 def _naive(t: dt.datetime) -> dt.datetime:

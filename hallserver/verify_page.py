@@ -16,10 +16,10 @@ from hallserver.models import Document, Hall
 DECISIONS = {"accept": "受理", "correct": "补正", "reject": "不予受理", "complete": "办结"}
 KINDS = {
     "receipt": "受理通知书",
-    "correction": "补正材料一次性告知书",
+    "correction": "一次性补正告知书",
     "rejection": "不予受理通知书",
-    "approval": "准予许可决定书",
-    "pickup": "取件单",
+    "approval": "准予行政许可决定书",
+    "pickup": "办理结果领取凭证",
 }
 
 _PAGE = """<!doctype html>

@@ -18,6 +18,7 @@ from hallclient.config import (
     Config,
     CounterConfig,
     PrintingConfig,
+    SecurityConfig,
     ServerConfig,
     SyncConfig,
 )
@@ -37,6 +38,8 @@ def demo_config(server: DemoServer, data_dir: Path, *, rating_timeout_s: int = 3
         citizen_screen=CitizenScreenConfig(rating_timeout_s=rating_timeout_s),
         printing=PrintingConfig(signing_key_file=str(server.hall_key)),
         sync=SyncConfig(interval_s=2.0),
+        # A demo keeps its key with its throw-away data, never in the machine's keystore.
+        security=SecurityConfig(key_file=str(data_dir / "device.key")),
         data_dir=data_dir,
     )
 

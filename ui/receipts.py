@@ -158,8 +158,9 @@ class ReceiptPrinter:
         self.runner.run(render, rendered, on_error, pool="io")
 
     def printer_name(self, layout: str) -> str:
-        """The configured printer for a layout ('' = the system default). Config names only the A4 one."""
-        return self.counter.config.printing.a4_printer if layout == "a4" else ""
+        """The configured printer for a layout ('' = the system default)."""
+        cfg = self.counter.config.printing
+        return cfg.a4_printer if layout == "a4" else cfg.slip_printer
 
     def preview(self, printed: PrintedPaper, parent: QWidget | None = None) -> PreviewDialog:
         """The preview dialog for a rendered paper, set to its configured printer (not shown yet)."""

@@ -12,6 +12,7 @@ from hallclient.config import (
     Config,
     CounterConfig,
     PrintingConfig,
+    SecurityConfig,
     ServerConfig,
     SyncConfig,
 )
@@ -43,6 +44,7 @@ def make_config(server: LiveServer, folder: Path, *, window_no: int = 1, timeout
         citizen_screen=CitizenScreenConfig(rating_timeout_s=30),
         printing=PrintingConfig(signing_key_file=str(key_file)),
         sync=SyncConfig(interval_s=0.5),
+        security=SecurityConfig(key_file=str(folder / "device.key")),
         data_dir=folder / "data",
     )
 

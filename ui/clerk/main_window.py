@@ -6,6 +6,7 @@ only turns keys and clicks into those calls and shows what comes back.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -78,6 +79,7 @@ class ClerkMainWindow(QMainWindow):
             _("{hall} · {window} 号窗口 · 综合受理").format(hall=session.hall_name, window=counter.window_no)
         )
         self.last_paper: PrintedPaper | None = None
+        self.last_outcome: PaperOutcome | None = None
         self.catalog: list[wire.ServiceItem] = []
         self.dialog: Any = None  # the action dialog open now, if any
 
@@ -126,6 +128,10 @@ class ClerkMainWindow(QMainWindow):
         self.open_paper.setObjectName("openReceiptButton")
         self.open_paper.setEnabled(False)
         self.open_paper.clicked.connect(self.preview_last)
+        self.reprint_button = QPushButton(_("补打 (Ctrl+R)"))
+        self.reprint_button.setObjectName("reprintButton")
+        self.reprint_button.setEnabled(False)
+        self.reprint_button.clicked.connect(self.reprint_last)
         self.lookup_button = QPushButton(_("查找 (Ctrl+F)"))
         self.lookup_button.setObjectName("lookupButton")
         self.lookup_button.clicked.connect(self.lookup)
@@ -135,6 +141,7 @@ class ClerkMainWindow(QMainWindow):
         paper_row = QHBoxLayout()
         paper_row.addWidget(self.paper_label, 1)
         paper_row.addWidget(self.open_paper)
+        paper_row.addWidget(self.reprint_button)
         paper_row.addWidget(self.lookup_button)
         paper_row.addWidget(self.pickup_button)
 
@@ -161,6 +168,7 @@ class ClerkMainWindow(QMainWindow):
             ("Ctrl+F", self.lookup),
             ("Ctrl+G", self.pickup),
             ("Ctrl+P", self.preview_last),
+            ("Ctrl+R", self.reprint_last),
             ("Ctrl+1", lambda: self.tabs.setCurrentIndex(0)),
             ("Ctrl+2", lambda: self.tabs.setCurrentIndex(1)),
         ]
@@ -495,15 +503,23 @@ class ClerkMainWindow(QMainWindow):
         ctx = self.case_view.context
         if ctx is None or ctx.item is None:
             return
+        item = ctx.item
         days = self.counter.config.decisions.correction_working_days
-        deadline = self.counter.promised_date(self.counter.today(), days)[0] if days else None
-        dialog = CorrectionDialog(ctx.item, findings, deadline, self)
-        self._open(
-            dialog,
-            lambda f: self._decide(
-                lambda: self.counter.request_correction(ctx, f, applicant=applicant, notes=notes), dialog
-            ),
-        )
+
+        def deadline() -> object:
+            return self.counter.promised_date(self.counter.today(), days)[0] if days else None
+
+        def show(due: object) -> None:
+            assert due is None or isinstance(due, dt.date)
+            dialog = CorrectionDialog(item, findings, due, self)
+            self._open(
+                dialog,
+                lambda f: self._decide(
+                    lambda: self.counter.request_correction(ctx, f, applicant=applicant, notes=notes), dialog
+                ),
+            )
+
+        self.runner.run(deadline, show, self._show_error)
 
     def reject(self, findings: Findings, applicant: wire.Applicant | None, notes: str) -> None:
         ctx = self.case_view.context
@@ -573,13 +589,31 @@ class ClerkMainWindow(QMainWindow):
         if outcome.warnings:
             # Not modal: the citizen is waiting; the warning stays until the next message.
             self.say(self.message.text() + "　⚠ " + "；".join(outcome.warnings))
+        self._print(outcome, 0)
+
+    def _print(self, outcome: PaperOutcome, reprint_no: int) -> None:
+        self.last_outcome = outcome
         self.paper_label.setText(_("正在生成文书…"))
         self.open_paper.setEnabled(False)
+        self.reprint_button.setEnabled(False)
         self.printer.print_paper(
             outcome.paper,
             lambda printed: self._paper_done(outcome, printed),
             self._paper_failed,
-            archive=lambda pdf: self.counter.archive_document(outcome, pdf),
+            reprint_no=reprint_no,
+            archive=lambda pdf: self.counter.archive_document(outcome, pdf, reprint_no=reprint_no),
+        )
+
+    def reprint_last(self) -> None:
+        """补打: the same paper again, marked with its reprint count, archived and reported to the server."""
+        outcome = self.last_outcome
+        if outcome is None:
+            self.say(_("本次登录还没有出具过文书"))
+            return
+        self.runner.run(
+            lambda: self.counter.next_reprint_no(outcome),
+            lambda n: self._print(outcome, n),
+            self._show_error,
         )
 
     def _paper_done(self, outcome: PaperOutcome, printed: PrintedPaper) -> None:
@@ -589,11 +623,13 @@ class ClerkMainWindow(QMainWindow):
             text += "　⚠ " + "；".join(printed.warnings)
         self.paper_label.setText(text)
         self.open_paper.setEnabled(True)
+        self.reprint_button.setEnabled(True)
         self.receipt_ready.emit(outcome.case_no, printed.path)
 
     def _paper_failed(self, exc: Exception) -> None:
         # The case is decided and kept; only the paper failed, and can be printed again.
         log.warning("paper failed: %s", type(exc).__name__)
+        self.reprint_button.setEnabled(self.last_outcome is not None)
         self.paper_label.setText(_("文书生成失败：{error}。办件已保存，可稍后补打。").format(error=exc))
 
     def preview_last(self) -> None:
