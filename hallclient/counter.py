@@ -176,6 +176,7 @@ class Counter:
         self.on_change = on_change
         self.clock = clock
         self.session: ClerkSession | None = None
+        self.username = ""
         self.guard = SignInGuard(store, config.security, clock)
 
     @property
@@ -214,6 +215,7 @@ class Counter:
             raise CounterError(exc.message) from None
         self.guard.succeeded(username)
         self.guard.remember(username, password, resp.clerk, resp.hall_name)
+        self.username = username
         self.session = ClerkSession(
             clerk=resp.clerk, hall_name=resp.hall_name, online=True, warnings=self._clock_warnings()
         )
@@ -232,6 +234,7 @@ class Counter:
             self.store.audit(AuditAction.LOGIN_FAILED, username, "offline", self.clock())
             raise CounterError(str(exc)) from None
         self.session = ClerkSession(clerk=cached.clerk, hall_name=cached.hall_name, online=False)
+        self.username = username
         self._signed_in("offline")
         return self.session
 
@@ -240,12 +243,13 @@ class Counter:
         session = self._require_session()
         self.store.audit(AuditAction.LOCK, session.clerk.staff_no, "", self.clock())
 
-    def unlock(self, username: str, password: str) -> None:
+    def unlock(self, password: str) -> None:
+        """Only the signed-in clerk's own password opens the locked window."""
         session = self._require_session()
         try:
-            cached = self.guard.verify(username, password)
+            cached = self.guard.verify(self.username, password)
         except SignInRefused as exc:
-            self.store.audit(AuditAction.LOGIN_FAILED, username, "unlock", self.clock())
+            self.store.audit(AuditAction.LOGIN_FAILED, self.username, "unlock", self.clock())
             raise CounterError(str(exc)) from None
         if cached.clerk.id != session.clerk.id:
             raise CounterError(_("只有登录的工作人员本人可以解锁；其他人请先退出后登录。"))
@@ -260,6 +264,7 @@ class Counter:
         self.store.audit(AuditAction.LOGOUT, session.clerk.staff_no, "", self.clock())
         self.store.actor = ""
         self.session = None
+        self.username = ""
 
     def _clock_warnings(self) -> tuple[str, ...]:
         try:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QSplitter,
+    QStackedWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -36,6 +37,7 @@ from hallclient.validation import InvalidInput
 from ui.clerk.case_view import CaseView
 from ui.clerk.conflicts_dialog import ConflictsDialog
 from ui.clerk.correction_dialog import CorrectionDialog
+from ui.clerk.lock_panel import LockPanel
 from ui.clerk.lookup_dialog import LookupDialog
 from ui.clerk.overdue_panel import OverduePanel
 from ui.clerk.pause_dialog import PauseDialog
@@ -46,6 +48,7 @@ from ui.clerk.scanner_filter import ScannerFilter
 from ui.clerk.sync_status_label import ConflictsButton, SyncStatusLabel
 from ui.clerk.transfer_dialog import TransferDialog, TransferRequest
 from ui.event_bridge import EventBridge
+from ui.idle_watcher import IdleWatcher
 from ui.receipts import PrintedPaper, ReceiptPrinter
 from ui.tasks import TaskRunner
 
@@ -58,6 +61,7 @@ class ClerkMainWindow(QMainWindow):
     receipt_ready = Signal(str, object)  # case_no, Path of the archived PDF
     service_started = Signal(object)  # ServiceContext, for the citizen screen
     service_ended = Signal()
+    locked_changed = Signal(bool)  # the citizen screen blanks while the clerk's window is locked
 
     def __init__(
         self,
@@ -158,17 +162,26 @@ class ClerkMainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
 
-        central = QWidget()
-        cl = QVBoxLayout(central)
+        work = QWidget()
+        cl = QVBoxLayout(work)
         cl.addWidget(header)
         cl.addWidget(self.splitter, 1)
-        self.setCentralWidget(central)
+        self.lock_panel = LockPanel(session.clerk.name)
+        self.lock_panel.unlock_requested.connect(self.unlock)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(work)
+        self.pages.addWidget(self.lock_panel)
+        self.setCentralWidget(self.pages)
+        self.locked = False
+        self.idle = IdleWatcher(counter.config.security.idle_lock_minutes, self)
+        self.idle.idle.connect(self.lock)
 
         shortcuts: list[tuple[str, Callable[[], object]]] = [
             ("Ctrl+F", self.lookup),
             ("Ctrl+G", self.pickup),
             ("Ctrl+P", self.preview_last),
             ("Ctrl+R", self.reprint_last),
+            ("Ctrl+L", self.lock),
             ("Ctrl+1", lambda: self.tabs.setCurrentIndex(0)),
             ("Ctrl+2", lambda: self.tabs.setCurrentIndex(1)),
         ]
@@ -194,6 +207,8 @@ class ClerkMainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(self.scanner)
+            app.installEventFilter(self.idle)
+        self.idle.start()
 
         bridge.queue_changed.connect(self.refresh_queue)
         bridge.sync_status.connect(self._on_sync_status)
@@ -637,6 +652,37 @@ class ClerkMainWindow(QMainWindow):
             dialog = self.printer.preview(self.last_paper, self)
             dialog.open()
 
+    # -- lock ----------------------------------------------------------------------------
+
+    def lock(self) -> None:
+        """Hide everything of the citizen until the clerk's password is typed (idle, or Ctrl+L)."""
+        if self.locked:
+            return
+        self.locked = True
+        self.idle.stop()
+        if self.dialog is not None:
+            self.dialog.reject()
+        self.pages.setCurrentWidget(self.lock_panel)
+        self.statusBar().hide()
+        self.lock_panel.reset()
+        self.locked_changed.emit(True)
+        self.runner.run(self.counter.lock, on_error=self._show_error)
+
+    def unlock(self, password: str) -> None:
+        def done(_v: object) -> None:
+            self.locked = False
+            self.pages.setCurrentIndex(0)
+            self.statusBar().show()
+            self.idle.start()
+            self.locked_changed.emit(False)
+
+        def failed(exc: Exception) -> None:
+            self.lock_panel.show_error(
+                str(exc) if isinstance(exc, CounterError) else _("解锁失败：{error}").format(error=exc)
+            )
+
+        self.runner.run(lambda: self.counter.unlock(password), done, failed)
+
     # -- dialogs and status -------------------------------------------------------------
 
     def _open(self, dialog: Any, submit: Callable[[Any], None]) -> None:
@@ -693,4 +739,5 @@ class ClerkMainWindow(QMainWindow):
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self.scanner)
+            app.removeEventFilter(self.idle)
         super().closeEvent(event)
