@@ -217,7 +217,10 @@ class Counter:
         self.guard.remember(username, password, resp.clerk, resp.hall_name)
         self.username = username
         self.session = ClerkSession(
-            clerk=resp.clerk, hall_name=resp.hall_name, online=True, warnings=self._clock_warnings()
+            clerk=resp.clerk,
+            hall_name=resp.hall_name,
+            online=True,
+            warnings=self._transport_warnings() + self._clock_warnings(),
         )
         self._signed_in("online")
         return self.session
@@ -265,6 +268,20 @@ class Counter:
         self.store.actor = ""
         self.session = None
         self.username = ""
+
+    def _transport_warnings(self) -> tuple[str, ...]:
+        """Plain http is for loopback and demos; anywhere else citizens' data would cross the LAN readable."""
+        from urllib.parse import urlsplit
+
+        url = urlsplit(self.config.server.url)
+        if url.scheme == "https" or (url.hostname or "") in ("127.0.0.1", "localhost", "::1"):
+            return ()
+        log.warning("server reached over plain http: %s", url.hostname)
+        return (
+            _(
+                "与服务器的连接未加密（http://{host}），群众的个人信息会以明文在网络上传输。请联系信息技术人员改用 https。"
+            ).format(host=url.hostname),
+        )
 
     def _clock_warnings(self) -> tuple[str, ...]:
         try:
