@@ -2,6 +2,7 @@
 
     hallclient [--config FILE]             the clerk window and the citizen screen
     hallclient demo [--headless --out DIR] an embedded server with demo data
+    hallclient self-test [--json]          the deployment doctor (also ``--self-test``)
 
 Qt is imported only once a window is needed, so errors in the command line or
 the configuration are reported quickly and plainly.
@@ -14,7 +15,7 @@ import logging
 import sys
 from pathlib import Path
 
-from hallclient.config import ConfigError, load_config
+from hallclient.config import Config, ConfigError, load_config
 from hallclient.i18n import _
 from hallclient.logfilter import install_log_filter
 
@@ -28,7 +29,68 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--headless", action="store_true", help=_("不显示窗口，自动演示一天的窗口办理"))
     demo.add_argument("--out", type=Path, default=Path("demo-out"), help=_("无界面演示的输出目录"))
     demo.add_argument("--citizens", type=int, default=6, help=_("无界面演示中办理的群众人数"))
+    # The self-test speaks to IT staff in Chinese, unmarked for translation (hallclient/selftest.py).
+    p.add_argument("--self-test", action="store_true", help="同 self-test")
+    selftest = sub.add_parser(
+        "self-test", help="部署自检：Qt、显示器、字体、打印机、数据目录、密钥、服务器、时间；失败时退出码为 1"
+    )
+    selftest.add_argument("--json", action="store_true", help="以 JSON 输出结果（供批量部署工具收集）")
+    # The Qt half of the self-test, run in a child process (a missing platform plugin aborts it).
+    selftest.add_argument("--qt-probe", action="store_true", help=argparse.SUPPRESS)
+    selftest.add_argument("--qt-probe-screen", default="", help=argparse.SUPPRESS)
     return p
+
+
+def _qt_probe_command(config_screen: str) -> list[str]:
+    """How to start this program's own Qt probe: frozen, the bundle's binary; else this module."""
+    if getattr(sys, "frozen", False):
+        base = [sys.executable]
+    else:
+        base = [sys.executable, "-m", "ui.main"]
+    return [*base, "self-test", "--qt-probe", "--qt-probe-screen", config_screen]
+
+
+def _qt_probe(screen_name: str) -> int:
+    """Print what Qt finds on this machine as one JSON line: platform, screens, CJK fonts, printers."""
+    import json
+
+    from PySide6.QtGui import QFontDatabase, QGuiApplication
+    from PySide6.QtPrintSupport import QPrinterInfo
+
+    from ui.citizen.placement import citizen_screen
+
+    app = QGuiApplication(sys.argv[:1])
+    primary = app.primaryScreen()
+    citizen = citizen_screen(screen_name)
+    facts = {
+        "platform": app.platformName(),
+        "screens": [
+            {
+                "name": s.name(),
+                "width": s.geometry().width(),
+                "height": s.geometry().height(),
+                "primary": s is primary,
+            }
+            for s in app.screens()
+        ],
+        "citizen": citizen.name() if citizen is not None else None,
+        "cjk_fonts": QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese),
+        "printers": QPrinterInfo.availablePrinterNames(),
+        "default_printer": QPrinterInfo.defaultPrinterName(),
+    }
+    print(json.dumps(facts, ensure_ascii=False), flush=True)
+    return 0
+
+
+def _self_test(config_path: Path | None, *, as_json: bool) -> int:
+    from hallclient import selftest
+
+    def probe(cfg: Config | None) -> selftest.QtProbe:
+        return selftest.run_qt_probe(_qt_probe_command(cfg.citizen_screen.screen_name if cfg else ""))
+
+    checks = selftest.run_checks(config_path, qt_probe=probe)
+    print(selftest.render_json(checks) if as_json else selftest.render_table(checks), flush=True)
+    return selftest.exit_code(checks)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     install_log_filter()
+    if args.command == "self-test" and args.qt_probe:
+        return _qt_probe(args.qt_probe_screen)
+    if args.command == "self-test" or args.self_test:
+        return _self_test(args.config, as_json=getattr(args, "json", False))
     if args.command == "demo":
         from ui.demo import run_demo
 
