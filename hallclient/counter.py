@@ -321,7 +321,7 @@ class Counter:
         rows = []
         for t in self.store.tickets(self.today(), self.hall_code):
             booking = self.store.booking(t.booking_code, self.hall_code) if t.booking_code else None
-            item_code = booking.item_code if booking else t.item_code
+            item_code = t.item_code or (booking.item_code if booking else None)
             rows.append(
                 QueueRow(
                     ticket=t, slot=booking.slot if booking else "", item_name=names.get(item_code or "", "")
@@ -358,7 +358,8 @@ class Counter:
 
     def service_context(self, ticket: wire.Ticket) -> ServiceContext:
         booking = self.store.booking(ticket.booking_code, self.hall_code) if ticket.booking_code else None
-        item_code = booking.item_code if booking else ticket.item_code
+        # A ticket moved to another item (转移) is served for that item, booked or not.
+        item_code = ticket.item_code or (booking.item_code if booking else None)
         item = self.store.catalog_item(item_code) if item_code else None
         return ServiceContext(ticket=ticket, booking=booking, item=item)
 
@@ -463,7 +464,14 @@ class Counter:
         if to_item is not None and self.store.catalog_item(to_item) is None:
             raise CounterError(_("事项编码 {code} 不在事项目录中").format(code=to_item))
         if to_window is not None:
-            target = next((w for w in self.windows() if w.window_no == to_window), None)
+            known = self.windows()
+            if not known:
+                raise CounterError(
+                    _(
+                        "暂时取不到各窗口的状态（离线），不能确认 {window} 号窗口是否在办理业务；请只选择转入的事项，由任意窗口叫号。"
+                    ).format(window=to_window)
+                )
+            target = next((w for w in known if w.window_no == to_window), None)
             if target is None:
                 raise CounterError(_("本大厅没有 {window} 号窗口").format(window=to_window))
             if not target.open or target.paused:

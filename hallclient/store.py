@@ -359,6 +359,8 @@ class Store:
                 values.update(window_no=to_window, note=note)
                 if to_item is not None:
                     values["item_code"] = to_item
+            elif state is wire.TicketState.PARKED:
+                values["note"] = note
             s.execute(
                 update(TicketRow)
                 .where(TicketRow.date == day, TicketRow.ticket_no == ticket_no)
@@ -448,7 +450,8 @@ class Store:
                     .where(TicketRow.date == day, TicketRow.ticket_no == ticket_no)
                     .values(state=wire.TicketState.DONE.value)
                 )
-            if p.booking_code:
+            # A correction leaves the booking open: the citizen comes back with the papers on it.
+            if p.booking_code and p.decision is not wire.Decision.CORRECT:
                 s.execute(
                     update(BookingRow)
                     .where(BookingRow.code == p.booking_code)
@@ -510,6 +513,7 @@ class Store:
         returned = (
             select(CaseRow.case_no)
             .where(
+                CaseRow.id_index != "",  # cases from before the index existed match nobody
                 CaseRow.id_index == correction.id_index,
                 CaseRow.item_code == correction.item_code,
                 CaseRow.decided_at > correction.decided_at,

@@ -135,6 +135,8 @@ def _ticket_state(s: Session, who: Principal, raw: dict[str, object], now: dt.da
         if p.recalls == 0:
             t.called_at = p.at
         t.recalls = p.recalls
+    elif p.state is wire.TicketState.PARKED:
+        t.note = p.note
     elif p.state is wire.TicketState.TRANSFERRED:
         kept_conflict = _transfer(s, who, t, p)
     record_ticket(s, t)
@@ -232,7 +234,7 @@ def _case_decided(s: Session, who: Principal, raw: dict[str, object], now: dt.da
             if b.status == "cancelled":
                 # Cancelled online while the counter was offline: the decision stands, a person checks.
                 cancelled = f"预约 {p.booking_code} 已在网上取消，但窗口仍作出了办理决定（{p.case_no}）"
-            elif b.status != "served":
+            elif b.status != "served" and p.decision is not wire.Decision.CORRECT:
                 b.status = "served"
                 record_booking(s, b)
     if p.ticket_no:
