@@ -54,6 +54,7 @@ class LookupDialog(QDialog):
         search = QPushButton(_("查找"))
         search.setObjectName("lookupSearch")
         search.clicked.connect(self._search)
+        search.setAutoDefault(False)  # Enter on a hit serves it; it must not search again
         self.message = QLabel()
         self.message.setObjectName("lookupMessage")
         self.message.setWordWrap(True)
@@ -71,6 +72,7 @@ class LookupDialog(QDialog):
         self.open_button = QPushButton(_("办理所选 (Enter)"))
         self.open_button.setObjectName("lookupOpen")
         self.open_button.clicked.connect(lambda: self._choose(self.table.currentRow()))
+        self.open_button.setAutoDefault(False)
         row = QHBoxLayout()
         row.addWidget(self.query, 1)
         row.addWidget(search)

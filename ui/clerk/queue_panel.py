@@ -129,10 +129,11 @@ class QueuePanel(QWidget):
         self.paused = paused
         self.pause_banner.setVisible(paused)
         self.pause_banner.setText(_("本窗口暂停服务中：{reason}。按 F12 恢复服务。").format(reason=reason))
-        self.pause_button.setText(
-            (_("恢复服务") if paused else _("暂停服务"))
-            + f" ({self.pause_button.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"
-        )
+        # setText() replaces a button's shortcut with the label's mnemonic: keep F12 across relabels.
+        key = self.pause_button.shortcut()
+        label = _("恢复服务") if paused else _("暂停服务")
+        self.pause_button.setText(f"{label} ({key.toString(QKeySequence.SequenceFormat.NativeText)})")
+        self.pause_button.setShortcut(key)
         self._update_buttons()
 
     def set_busy(self, busy: bool) -> None:

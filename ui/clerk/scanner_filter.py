@@ -32,7 +32,8 @@ class ScannerFilter(QObject):
         self.detector = detector or WedgeDetector()
         self.clock = clock
         self._leaked: list[tuple[QWidget, int]] = []  # where the burst's first keys went
-        self._held: list[str] = []  # keys held back while a burst runs
+        self._held: list[QKeyEvent] = []  # keys held back while a burst runs
+        self._replaying = False
         self._held_for: QWidget | None = None
         # A fast typist can look like a burst for a few keys; if no Enter follows soon,
         # the held keys are handed to the field after all, so nothing typed is lost.
@@ -42,7 +43,7 @@ class ScannerFilter(QObject):
         self._flush.timeout.connect(self._release_held)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
-        if event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
+        if self._replaying or event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
             return False
         # Only keys meant for the clerk's window: a dialog of its own handles its own typing.
         focus = QApplication.focusWidget()
@@ -69,7 +70,7 @@ class ScannerFilter(QObject):
         bursting = self.detector.in_burst(now)
         self.detector.key(char, now)
         if bursting:
-            self._held.append(char)
+            self._held.append(QKeyEvent(event.type(), event.key(), event.modifiers(), event.text()))
             self._held_for = focus
             self._flush.start()
             return True
@@ -80,17 +81,20 @@ class ScannerFilter(QObject):
         return False
 
     def _release_held(self) -> None:
-        held, widget = "".join(self._held), self._held_for
+        """Not a scanner after all: give the held keys to the widget they were meant for, in order."""
+        held, widget = list(self._held), self._held_for
         self._held.clear()
         self._held_for = None
         if not held or widget is None:
             return
         self._leaked.clear()
         self.detector.reset()
-        if isinstance(widget, QLineEdit) and not widget.isReadOnly():
-            widget.insert(held)
-        elif isinstance(widget, QPlainTextEdit) and not widget.isReadOnly():
-            widget.insertPlainText(held)
+        self._replaying = True
+        try:
+            for key_event in held:
+                QApplication.sendEvent(widget, key_event)
+        finally:
+            self._replaying = False
 
     def _take_back_leaked(self) -> None:
         """Remove the keys that reached an edit field before the burst was recognised."""
