@@ -169,6 +169,8 @@ class CaseView(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.item_box, 3)
         top.addWidget(self.applicant_box, 2)
+        for edit in (self.name_edit, self.id_edit, self.phone_edit):
+            edit.setMinimumWidth(230)  # an 18-character ID number must show whole
         decisions = QHBoxLayout()
         for button in self.decision_buttons:
             decisions.addWidget(button)

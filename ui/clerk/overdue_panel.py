@@ -44,7 +44,10 @@ class OverduePanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        for col in (0, 1, 3, 4):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
         top.addWidget(refresh)
@@ -64,6 +67,7 @@ class OverduePanel(QWidget):
             cells = [_(label), e.case_no, e.item_name, mask_name(e.applicant_name), when]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
+                item.setToolTip(text)
                 if col == 0:
                     item.setForeground(QBrush(QColor(color)))
                 self.table.setItem(row, col, item)
