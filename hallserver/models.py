@@ -256,3 +256,36 @@ class ChangeLog(Base):
     entity: Mapped[str] = mapped_column(String(16))
     key: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+# -- supervision ------------------------------------------------------------------------------
+
+
+class FollowUpEvent(Base):
+    """One step of a 整改 follow-up, kept for good: assigned to someone, result written, closed.
+
+    The follow-up row holds the current state (``status``, ``outcome``, ``closed_at``);
+    these rows say who did what and when, and the latest ``assign`` names the assignee.
+    """
+
+    __tablename__ = "follow_up_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_no: Mapped[str] = mapped_column(ForeignKey("follow_ups.case_no"), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # assign | result | close
+    actor_id: Mapped[int] = mapped_column(ForeignKey("clerks.id"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("clerks.id"), default=None)
+    text: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class BurstReview(Base):
+    """A supervisor's verdict on a rating flagged as part of a burst (genuine or suspicious)."""
+
+    __tablename__ = "burst_reviews"
+
+    case_no: Mapped[str] = mapped_column(ForeignKey("ratings.case_no"), primary_key=True)
+    verdict: Mapped[str] = mapped_column(String(16))  # genuine | suspicious
+    note: Mapped[str] = mapped_column(Text, default="")
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("clerks.id"))
+    reviewed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
