@@ -15,7 +15,7 @@ from hallclient.resources import resource_path
 from hallclient.services import Services
 from hallclient.wire import Decision, RatingLevel
 from ui.citizen.citizen_screen import CitizenScreen
-from ui.citizen.placement import citizen_screen
+from ui.citizen.placement import CitizenPlacement
 from ui.clerk.login_dialog import LoginDialog
 from ui.clerk.main_window import ClerkMainWindow
 from ui.event_bridge import EventBridge
@@ -45,6 +45,7 @@ class CounterApp(QObject):
         self.login.accepted.connect(self._after_login)
         self.main_window: ClerkMainWindow | None = None
         self.citizen: CitizenScreen | None = None
+        self.citizen_placement: CitizenPlacement | None = None
 
     def start(self) -> None:
         self.printer.warm_up()
@@ -58,14 +59,21 @@ class CounterApp(QObject):
     def open_windows(self, session: ClerkSession) -> None:
         s = self.services
         self.main_window = ClerkMainWindow(s.counter, self.runner, self.bridge, self.printer, session)
+        cs = s.config.citizen_screen
         self.citizen = CitizenScreen(
             hall_name=session.hall_name,
             window_no=s.config.counter.window_no,
             clerk_name=session.clerk.name,
             staff_no=session.clerk.staff_no,
-            rating_timeout_s=s.config.citizen_screen.rating_timeout_s,
+            rating_timeout_s=cs.rating_timeout_s,
             rating_sink=self._record_rating,
+            follow_up_days=cs.follow_up_working_days,
+            large_font=cs.large_font,
+            speech_engine="auto",
         )
+        self.citizen_placement = CitizenPlacement(self.citizen, cs.screen_name)
+        if session.clerk.photo_url:
+            self._load_clerk_photo(session.clerk.photo_url)
         self.bridge.ticket_called.connect(self._on_called)
         self.bridge.case_decided.connect(self._on_decided)
         self.main_window.service_started.connect(self.citizen.show_service)
@@ -76,16 +84,34 @@ class CounterApp(QObject):
         self.signed_in.emit()
 
     def place_citizen_screen(self) -> None:
-        assert self.citizen is not None
-        screen = citizen_screen(self.services.config.citizen_screen.screen_name)
-        if screen is None:
-            # One screen only: a normal window the clerk can turn or move.
-            self.citizen.resize(1024, 640)
-            self.citizen.show()
+        """On the citizen's screen, full screen; a window with one screen; again when screens change."""
+        assert self.citizen_placement is not None
+        self.citizen_placement.place()
+
+    def _load_clerk_photo(self, url: str) -> None:
+        """Fetch the clerk's photo off the GUI thread; without it the screen shows the surname."""
+        from urllib.parse import urljoin, urlsplit
+
+        server = self.services.config.server
+        full = urljoin(server.url.rstrip("/") + "/", url)
+        if urlsplit(full).netloc != urlsplit(server.url).netloc:
+            log.info("clerk photo not loaded: it is not on the platform server")
             return
-        self.citizen.setScreen(screen)
-        self.citizen.setGeometry(screen.geometry())
-        self.citizen.showFullScreen()
+
+        def fetch() -> bytes:
+            import requests
+
+            r = requests.get(full, timeout=server.timeout_s, verify=server.ca_bundle or True)
+            r.raise_for_status()
+            return r.content
+
+        def show(data: bytes) -> None:
+            if self.citizen is not None:
+                self.citizen.set_clerk_photo(data)
+
+        self.runner.run(
+            fetch, show, lambda exc: log.info("clerk photo not loaded: %s", type(exc).__name__), pool="io"
+        )
 
     def _on_called(self, e: TicketCalled) -> None:
         if self.citizen is not None:
@@ -100,10 +126,14 @@ class CounterApp(QObject):
         ):
             self.citizen.start_rating(e.case_no, e.decided_at, e.item_name)
 
-    def _record_rating(self, case_no: str, level: RatingLevel, decided_at: dt.datetime) -> None:
+    def _record_rating(
+        self, case_no: str, level: RatingLevel, decided_at: dt.datetime, reasons: list[str], comment: str
+    ) -> None:
         counter = self.services.counter
         self.runner.run(
-            lambda: counter.record_rating(case_no, level, decided_at=decided_at),
+            lambda: counter.record_rating(
+                case_no, level, decided_at=decided_at, reasons=reasons, comment=comment
+            ),
             on_error=lambda exc: log.error("rating not stored: %s", type(exc).__name__),
         )
 

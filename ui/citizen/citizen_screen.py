@@ -1,9 +1,18 @@
 """The second screen, turned towards the citizen.
 
-Idle: the hall, the number now called, who serves at this window. Called: the
-number, large. Serving: the item and the applicant's data, masked, to confirm.
-After the decision: the rating, written through this screen's own path
-(``rating_sink``) so the clerk's window can neither see nor change it.
+Idle: the hall, the number now called, who serves at this window, the time.
+Called: the number, large, and spoken when an offline speech engine exists.
+Serving: the item and the applicant's data, masked, to confirm; then the
+signature pad, whose strokes go to whoever prints the receipt
+(``signature_captured``). After the decision: the rating, then reasons for a bad
+one. The rating is written through this screen's own path (``rating_sink``), so
+the clerk's window can neither see nor change it; a countdown that runs out
+stores 未评价, never a grade.
+
+The citizen chooses the language and large type here; the clerk's window keeps
+its own language. Every text is a msgid translated with this screen's own
+``translator``, never the clerk's ``_``. Both choices go back to the defaults
+when the citizen leaves.
 """
 
 from __future__ import annotations
@@ -12,31 +21,53 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
 from hallclient.counter import ServiceContext
-from hallclient.i18n import _
-from hallclient.masking import mask_id_number, mask_name, mask_phone
+from hallclient.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, translator
+from hallclient.ratings import needs_follow_up
 from hallclient.wire import RatingLevel
-from ui.citizen.rating_page import LEVELS, RatingPage
+from ui.citizen.announcer import Announcer
+from ui.citizen.called_page import CalledPage
+from ui.citizen.idle_page import IdlePage
+from ui.citizen.message_page import MessagePage
+from ui.citizen.page import CitizenPage, button, label
+from ui.citizen.rating_page import RatingPage, level_label
+from ui.citizen.reasons_page import ReasonsPage
+from ui.citizen.service_page import ServicePage
+from ui.citizen.signature_pad import Strokes
+from ui.citizen.signature_page import SignaturePage
+from ui.citizen.style import scale_for_height, stylesheet
 
 log = logging.getLogger(__name__)
 
 CALLED_MIN_SHOW_MS = 4000
+THANKS_MS = 5000
 
-RatingSink = Callable[[str, RatingLevel, dt.datetime], None]
+# case no, level, decided at, reasons (msgids), remark
+RatingSink = Callable[[str, RatingLevel, dt.datetime, list[str], str], None]
 
+WINDOW_TITLE = N_("{window} 号窗口 · 群众服务屏")
+WINDOW_NO = N_("{window} 号窗口")
+LARGE_TYPE = N_("大字模式")
+SIGNED = N_("签名已确认")
+PLEASE_WAIT = N_("请稍候，工作人员正在为您办理")
+YOUR_RATING = N_("您的评价：{level}")
+THANKS_FOR_RATING = N_("感谢您的评价！")
+FOLLOW_UP = N_("我们会认真整改，{days} 个工作日内完成。感谢您的评价！")
+NOT_RATED = N_("本次服务未评价")
+THANKS_FOR_COMING = N_("感谢您的光临！")
 
-def _label(text: str, name: str) -> QLabel:
-    label = QLabel(text)
-    label.setObjectName(name)
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setWordWrap(True)
-    return label
+# Each language's own name, shown on the button that switches to it.
+LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 
 
 class CitizenScreen(QWidget):
+    confirmed = Signal()  # the citizen confirmed the data shown
+    signature_captured = Signal(object)  # Strokes: list of strokes of (x, y) points in 0..1
+
     def __init__(
         self,
         *,
@@ -46,115 +77,203 @@ class CitizenScreen(QWidget):
         staff_no: str,
         rating_timeout_s: int,
         rating_sink: RatingSink,
+        follow_up_days: int = 5,
+        large_font: bool = False,
+        language: str = DEFAULT_LANGUAGE,
+        speech_engine: str | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("citizenScreen")
-        self.setWindowTitle(_("{window} 号窗口 · 服务评价").format(window=window_no))
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         self.window_no = window_no
+        self.hall_name = hall_name
         self.rating_timeout_s = rating_timeout_s
         self.rating_sink = rating_sink
+        self.follow_up_days = follow_up_days
+        self.default_language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+        self.default_large = large_font
+        self.language = self.default_language
+        self.large = large_font
+        self.t = translator(self.language)
+        self.scale = 1.0
+        self.announcer = Announcer(speech_engine, self)
         self._rating_case: tuple[str, dt.datetime] | None = None
+        self._pending_called: str | None = None
+        self._pending_service: ServiceContext | None = None
+        self._signature: Strokes = []
 
         banner = QWidget()
         banner.setObjectName("citizenBanner")
+        banner.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         bl = QHBoxLayout(banner)
-        bl.addWidget(_label(hall_name, "citizenHall"), 1)
-        bl.addWidget(_label(_("{window} 号窗口").format(window=window_no), "citizenWindow"))
+        bl.setContentsMargins(16, 6, 16, 6)
+        bl.setSpacing(14)
+        self.hall_label = label(
+            "citizenHall", align=Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        )
+        self.window_label = label("citizenWindow", wrap=False)
+        self.large_button = button("largeFontButton")
+        self.large_button.setCheckable(True)
+        self.large_button.toggled.connect(self.set_large_font)
+        self.language_button = button("languageButton")
+        self.language_button.clicked.connect(self._toggle_language)
+        bl.addWidget(self.hall_label, 1)
+        bl.addWidget(self.window_label)
+        bl.addSpacing(20)
+        bl.addWidget(self.large_button)
+        bl.addWidget(self.language_button)
 
         self.stack = QStackedWidget()
-        # idle
-        self.idle = QWidget()
-        il = QVBoxLayout(self.idle)
-        il.addStretch(1)
-        # Before the first call there is no number to show: greet instead of a dash in huge type.
-        self.idle_caption = _label(_("欢迎您，请稍候"), "citizenCaption")
-        il.addWidget(self.idle_caption)
-        self.current_number = _label("", "citizenNumber")
-        self.current_number.hide()
-        il.addWidget(self.current_number)
-        il.addSpacing(30)
-        il.addWidget(
-            _label(
-                _("窗口工作人员：{name}　工号：{staff}").format(name=clerk_name, staff=staff_no),
-                "citizenClerk",
-            )
-        )
-        il.addStretch(1)
-        self.clock = _label("", "citizenClock")
-        il.addWidget(self.clock)
-        # called
-        self.called = QWidget()
-        cl = QVBoxLayout(self.called)
-        cl.addStretch(1)
-        self.called_text = _label("", "citizenCalled")
-        cl.addWidget(self.called_text)
-        cl.addStretch(1)
-        # serving
-        self.serving = QWidget()
-        sl = QVBoxLayout(self.serving)
-        sl.addWidget(_label(_("请核对您的信息"), "citizenTitle"))
-        self.serving_item = _label("", "citizenSubtitle")
-        self.serving_person = _label("", "citizenPerson")
-        self.serving_materials = _label("", "citizenMaterials")
-        self.serving_materials.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        sl.addWidget(self.serving_item)
-        sl.addWidget(self.serving_person)
-        sl.addWidget(self.serving_materials, 1)
-        # rating and thanks
+        # The screen's size is given (full screen, or the window the clerk sizes); the pages scale
+        # their type to it instead of forcing the window larger than the monitor.
+        self.stack.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        self.idle = IdlePage()
+        self.idle.set_clerk(clerk_name, staff_no)
+        self.called = CalledPage(window_no)
+        self.serving = ServicePage()
+        self.serving.confirmed.connect(self._confirmed)
+        self.signing = SignaturePage()
+        self.signing.signed.connect(self._signed)
+        self.waiting = MessagePage("waitingPage")
         self.rating = RatingPage()
         self.rating.rated.connect(self._rated)
-        self.thanks = QWidget()
-        tl = QVBoxLayout(self.thanks)
-        self.thanks_text = _label("", "citizenTitle")
-        tl.addWidget(self.thanks_text)
-        for page in (self.idle, self.called, self.serving, self.rating, self.thanks):
+        self.reasons = ReasonsPage(follow_up_days)
+        self.reasons.submitted.connect(self._record)
+        self.thanks = MessagePage("thanksPage")
+        self.pages: list[CitizenPage] = [
+            self.idle,
+            self.called,
+            self.serving,
+            self.signing,
+            self.waiting,
+            self.rating,
+            self.reasons,
+            self.thanks,
+        ]
+        for page in self.pages:
             self.stack.addWidget(page)
+        # Names the old tests and the demo script use.
+        self.current_number = self.idle.current_number
+        self.idle_caption = self.idle.caption
+        self.clock = self.idle.clock
+        self.called_text = self.called
+        self.thanks_text = self.thanks
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         layout.addWidget(banner)
         layout.addWidget(self.stack, 1)
 
-        self._clock_timer = QTimer(self)
-        self._clock_timer.setObjectName("citizenClockTimer")
-        self._clock_timer.timeout.connect(self._tick_clock)
-        self._clock_timer.start(1000)
-        self._tick_clock()
         self._back_to_idle = QTimer(self)
         self._back_to_idle.setObjectName("citizenBackToIdle")
         self._back_to_idle.setSingleShot(True)
-        self._back_to_idle.timeout.connect(self.show_idle)
-        self._pending_service: ServiceContext | None = None
+        self._back_to_idle.timeout.connect(self._after_thanks)
         self._service_delay = QTimer(self)
         self._service_delay.setObjectName("citizenServiceDelay")
         self._service_delay.setSingleShot(True)
         self._service_delay.timeout.connect(self._show_pending_service)
+
+        self.large_button.setChecked(self.large)
+        self._apply_style(force=True)
+        self._retranslate()
         self.show_idle()
 
-    def _tick_clock(self) -> None:
-        self.clock.setText(dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"))
+    # -- what others read and call -------------------------------------------------
+
+    @property
+    def signature_strokes(self) -> Strokes:
+        """The strokes of the current citizen's confirmed signature ([] before they sign)."""
+        return [list(s) for s in self._signature]
+
+    @property
+    def rating_in_progress(self) -> bool:
+        return self._rating_case is not None
 
     def page(self) -> str:
         current = self.stack.currentWidget()
-        return (current.objectName() or type(current).__name__) if current is not None else ""
+        return current.objectName() if current is not None else ""
+
+    def set_clerk(self, name: str, staff_no: str) -> None:
+        self.idle.set_clerk(name, staff_no)
+
+    def set_clerk_photo(self, data: bytes | None) -> bool:
+        """The clerk's photo (image bytes); unreadable or None keeps the surname placeholder."""
+        ok = self.idle.photo.set_photo(data)
+        if data and not ok:
+            log.warning("clerk photo could not be read; showing the placeholder")
+        return ok
+
+    # -- language and large type, the citizen's choice ------------------------------
+
+    def set_language(self, lang: str) -> None:
+        if lang not in LANGUAGES:
+            raise ValueError(f"unknown language {lang!r}")
+        self.language = lang
+        self.t = translator(lang)
+        self._retranslate()
+
+    def _toggle_language(self) -> None:
+        others = [x for x in LANGUAGES if x != self.language]
+        self.set_language(others[0])
+
+    def set_large_font(self, on: bool) -> None:
+        self.large = on
+        if self.large_button.isChecked() != on:
+            self.large_button.setChecked(on)  # re-enters once with the same value
+            return
+        self._apply_style(force=True)
+
+    def _retranslate(self) -> None:
+        t = self.t
+        self.setWindowTitle(t(WINDOW_TITLE).format(window=self.window_no))
+        self.hall_label.setText(self.hall_name)
+        self.window_label.setText(t(WINDOW_NO).format(window=self.window_no))
+        self.large_button.setText(t(LARGE_TYPE))
+        others = [x for x in LANGUAGES if x != self.language]
+        self.language_button.setText(LANGUAGE_NAMES.get(others[0], others[0]))
+        for page in self.pages:
+            page.retranslate(t, self.language)
+
+    def _apply_style(self, force: bool = False) -> None:
+        scale = scale_for_height(self.height()) if self.height() > 200 else 1.0
+        if not force and abs(scale - self.scale) < 0.03:
+            return
+        self.scale = scale
+        self.setStyleSheet(stylesheet(self.large, scale))
+        for page in self.pages:
+            page.restyle(scale, self.large)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._apply_style()
+
+    # -- the service, step by step --------------------------------------------------
 
     def show_idle(self) -> None:
         self.stack.setCurrentWidget(self.idle)
 
     def show_called(self, ticket_no: str) -> None:
-        self.idle_caption.setText(_("当前叫号"))
-        self.current_number.setText(ticket_no)
-        self.current_number.show()
-        self.called_text.setText(
-            _("请 {ticket} 号\n到 {window} 号窗口办理").format(ticket=ticket_no, window=self.window_no)
-        )
+        self.announcer.announce(ticket_no, self.window_no)
+        self.idle.set_number(ticket_no)
+        if self.rating_in_progress:
+            # The previous citizen is still rating: theirs to finish. The call is spoken now
+            # and shown as soon as they are done.
+            self._pending_called = ticket_no
+            return
+        self._back_to_idle.stop()
+        self._pending_called = None
+        self.called.show_call(ticket_no)
         self.stack.setCurrentWidget(self.called)
 
     def show_service(self, ctx: ServiceContext) -> None:
         """Show the data to confirm, after the called number has been up long enough to be seen."""
-        self._back_to_idle.stop()
         self._pending_service = ctx
+        self._signature = []  # a new citizen: the last one's signature must never reach their papers
+        if self.rating_in_progress:
+            return
+        self._back_to_idle.stop()
         if self.stack.currentWidget() is self.called:
             self._service_delay.start(CALLED_MIN_SHOW_MS)
         else:
@@ -165,24 +284,32 @@ class CitizenScreen(QWidget):
         if ctx is None:
             return
         self._pending_service = None
-        self.serving_item.setText(_("办理事项：{item}").format(item=ctx.item.name if ctx.item else "—"))
-        if ctx.booking is not None:
-            a = ctx.booking.applicant
-            self.serving_person.setText(
-                _("申请人：{name}\n身份证号：{id}\n手机号：{phone}").format(
-                    name=mask_name(a.name), id=mask_id_number(a.id_number), phone=mask_phone(a.phone)
-                )
-            )
-        else:
-            self.serving_person.setText(_("现场取号 {ticket}").format(ticket=ctx.ticket.ticket_no))
-        names = [m.name for m in ctx.item.materials] if ctx.item else []
-        self.serving_materials.setText(_("所需材料：") + "\n" + "\n".join(f"  · {n}" for n in names))
+        self.serving.show_context(ctx)
         self.stack.setCurrentWidget(self.serving)
 
+    def _confirmed(self) -> None:
+        self.confirmed.emit()
+        self.signing.start()
+        self.stack.setCurrentWidget(self.signing)
+
+    def _signed(self, strokes: Strokes) -> None:
+        self._signature = [list(s) for s in strokes]
+        self.waiting.say(SIGNED, PLEASE_WAIT)
+        self.stack.setCurrentWidget(self.waiting)
+        self.signature_captured.emit(self.signature_strokes)
+
     def start_rating(self, case_no: str, decided_at: dt.datetime, item_name: str) -> None:
+        if self._rating_case is not None:
+            # A new decision while the last citizen has not finished: what they chose stands,
+            # what they did not choose is 未评价.
+            if self.reasons.active:
+                self.reasons.submit()
+            else:
+                self.rating.abandon()
         self._back_to_idle.stop()
         self._service_delay.stop()
         self._pending_service = None
+        self._pending_called = None
         self._rating_case = (case_no, decided_at)
         self.rating.start(item_name, self.rating_timeout_s)
         self.stack.setCurrentWidget(self.rating)
@@ -190,13 +317,54 @@ class CitizenScreen(QWidget):
     def _rated(self, level: RatingLevel) -> None:
         if self._rating_case is None:
             return
+        if needs_follow_up(level):
+            self.reasons.start(level, self.rating_timeout_s)
+            self.stack.setCurrentWidget(self.reasons)
+            return
+        self._record(level, [], "")
+
+    def _record(self, level: RatingLevel, reasons: list[str], comment: str) -> None:
+        if self._rating_case is None:
+            return
         case_no, decided_at = self._rating_case
         self._rating_case = None
-        self.rating_sink(case_no, level, decided_at)
+        self.rating_sink(case_no, level, decided_at, list(reasons), comment.strip())
         if level is RatingLevel.NOT_RATED:
-            self.thanks_text.setText(_("本次服务未评价。\n感谢您的光临！"))
+            self.thanks.say(NOT_RATED, THANKS_FOR_COMING)
+        elif needs_follow_up(level):
+            self.thanks.say(
+                YOUR_RATING,
+                FOLLOW_UP,
+                translate_args=("level",),
+                level=level_label(level),
+                days=self.follow_up_days,
+            )
         else:
-            label = next(lbl for lv, lbl, _c in LEVELS if lv is level)
-            self.thanks_text.setText(_("您的评价：{level}\n感谢您的评价！").format(level=_(label)))
+            self.thanks.say(
+                YOUR_RATING, THANKS_FOR_RATING, translate_args=("level",), level=level_label(level)
+            )
         self.stack.setCurrentWidget(self.thanks)
-        self._back_to_idle.start(5000)
+        self._back_to_idle.start(THANKS_MS)
+
+    def _after_thanks(self) -> None:
+        # The citizen has gone: the next one starts with the hall's defaults.
+        if self.language != self.default_language:
+            self.set_language(self.default_language)
+        if self.large != self.default_large:
+            self.set_large_font(self.default_large)
+        if self._pending_called is not None:
+            self.show_called_again()
+        elif self._pending_service is not None:
+            self._show_pending_service()
+        else:
+            self.show_idle()
+
+    def show_called_again(self) -> None:
+        """Show a call that came while the last citizen was rating (already spoken)."""
+        ticket_no, self._pending_called = self._pending_called, None
+        if ticket_no is None:
+            return
+        self.called.show_call(ticket_no)
+        self.stack.setCurrentWidget(self.called)
+        if self._pending_service is not None:
+            self._service_delay.start(CALLED_MIN_SHOW_MS)
