@@ -81,3 +81,46 @@ bench: bootstrap
 
 clean:
 	rm -rf $(VENV) .stamp-* demo-out .mypy_cache .ruff_cache .pytest_cache
+
+# Installers (installer/README.md). `make dist`: the PyInstaller onedir bundle in $(DIST_DIR)/hallclient;
+# `make deb`: the .deb beside it; `make nsis`: the Windows installer script compiled with Debian's
+# makensis (against a stand-in payload unless NSIS_PAYLOAD names a bundle built on Windows).
+DIST_DIR ?= dist
+BUILD_DIR ?= build
+DEB_LEVEL ?= 19
+NSIS_PAYLOAD ?=
+# binutils: PyInstaller strips binaries and build_deb.py reads their links with objdump. The .deb's
+# Depends name the packages of the libraries the bundle links to, so those must be installed where it
+# is built (fresh Debian images lack libpulse0 and libspeechd2, which Qt's speech and audio link to).
+DIST_APT_PACKAGES := binutils
+DEB_APT_PACKAGES := binutils libpulse0 libspeechd2
+NSIS_APT_PACKAGES := nsis
+
+define apt_install
+@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing system packages:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+.PHONY: dist deb nsis
+.stamp-dist-venv: pyproject.toml .stamp-venv
+	$(BIN)/pip install -q -e '.[test,dist]'
+	@touch $@
+
+dist: bootstrap .stamp-dist-venv
+	$(call apt_install,$(DIST_APT_PACKAGES))
+	$(BIN)/pyinstaller installer/hallclient.spec --noconfirm --log-level WARN \
+	  --distpath "$(DIST_DIR)" --workpath "$(BUILD_DIR)/pyinstaller"
+	@du -sh "$(DIST_DIR)/hallclient"
+
+deb: dist
+	$(call apt_install,$(DEB_APT_PACKAGES))
+	$(BIN)/python installer/linux/build_deb.py --bundle "$(DIST_DIR)/hallclient" --out "$(DIST_DIR)" --level $(DEB_LEVEL)
+
+nsis: .stamp-venv
+	$(call apt_install,$(NSIS_APT_PACKAGES))
+	$(BIN)/python installer/windows/build_nsis.py --out "$(DIST_DIR)" --work "$(BUILD_DIR)/nsis" \
+	  $(if $(NSIS_PAYLOAD),--payload "$(NSIS_PAYLOAD)")
