@@ -2,7 +2,9 @@
 
 Every row's hash covers its own fields and the previous row's hash, so editing
 a row breaks its own hash, and deleting or reordering rows breaks the link
-to the next one. Cutting rows off the end is caught by the chain head kept
+to the next one. The hash is an HMAC keyed from the device data key, so
+someone who can write the file but has not got the key cannot rebuild a
+consistent chain after changing it. Cutting rows off the end is caught by the chain head kept
 beside the log (``audit_head``: the last id and hash), written in the same
 transaction as each row. Rows never carry a citizen's personal data: they name
 cases, tickets and documents by number.
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -68,11 +71,13 @@ class AuditEntry:
         )
 
 
-def entry_hash(prev_hash: str, at: dt.datetime, actor: str, action: str, subject: str, detail: str) -> str:
+def entry_hash(
+    key: bytes, prev_hash: str, at: dt.datetime, actor: str, action: str, subject: str, detail: str
+) -> str:
     canonical = json.dumps(
         [prev_hash, at.isoformat(), actor, action, subject, detail], ensure_ascii=False, separators=(",", ":")
     )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    return hmac.new(key, canonical.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -87,7 +92,9 @@ class BrokenLink:
         return f"{where}：{self.reason}"
 
 
-def verify_chain(entries: Iterable[AuditEntry], head: tuple[int, str] | None) -> BrokenLink | None:
+def verify_chain(
+    entries: Iterable[AuditEntry], head: tuple[int, str] | None, key: bytes
+) -> BrokenLink | None:
     """The first broken link of the chain, or None when every row and the head agree."""
     prev_hash = GENESIS
     last: AuditEntry | None = None
@@ -96,7 +103,8 @@ def verify_chain(entries: Iterable[AuditEntry], head: tuple[int, str] | None) ->
             return BrokenLink(e.id, _("顺序被改动（编号不递增）"))
         if e.prev_hash != prev_hash:
             return BrokenLink(e.id, _("与上一条记录的链接不符（前面的记录被删除、插入或调换过）"))
-        if entry_hash(e.prev_hash, e.at, e.actor, e.action, e.subject, e.detail) != e.hash:
+        expected = entry_hash(key, e.prev_hash, e.at, e.actor, e.action, e.subject, e.detail)
+        if not hmac.compare_digest(expected, e.hash):
             return BrokenLink(e.id, _("记录内容与其哈希不符（被修改过）"))
         prev_hash, last = e.hash, e
     if head is None:

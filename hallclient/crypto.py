@@ -61,5 +61,11 @@ class FieldCipher:
         body = blob[len(_PREFIX) :]
         return self._aead.decrypt(body[:12], body[12:], _PREFIX).decode("utf-8")
 
+    def derive(self, label: str) -> bytes:
+        """A key for another purpose (the audit chain's HMAC), bound to this device's key."""
+        return hmac.new(
+            self._index_key, b"hallclient derive\x00" + label.encode("utf-8"), hashlib.sha256
+        ).digest()
+
     def blind_index(self, value: str) -> str:
         return hmac.new(self._index_key, value.strip().upper().encode("utf-8"), hashlib.sha256).hexdigest()

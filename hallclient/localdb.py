@@ -75,6 +75,10 @@ MIGRATIONS: dict[int, list[str]] = {
         " prev_hash VARCHAR(64) NOT NULL,"
         " hash VARCHAR(64) NOT NULL,"
         " PRIMARY KEY (id))",
+        # Retention runs from the server's acknowledgement of the case's own op.
+        "ALTER TABLE cases ADD COLUMN op_id VARCHAR(36)",
+        "ALTER TABLE cases ADD COLUMN acked_at DATETIME",
+        "CREATE INDEX ix_cases_op_id ON cases (op_id)",
     ],
 }
 
@@ -138,6 +142,8 @@ class CaseRow(Base):
     id_index: Mapped[str] = mapped_column(String(64), default="", server_default="", index=True)
     correction_deadline: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     picked_up_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    op_id: Mapped[str | None] = mapped_column(String(36), nullable=True, index=True)
+    acked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
 
 class RatingRow(Base):
@@ -225,6 +231,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA synchronous=FULL")  # a committed decision must survive a power cut
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=5000")
+    # Deleted or purged personal data is overwritten, not left in free pages of the file.
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
 
 

@@ -96,7 +96,8 @@ class SignInGuard:
             "hall_name": hall_name,
             "at": self.clock().isoformat(),
         }
-        self.store.set_state(VERIFIER_KEY, json.dumps(record, ensure_ascii=False))
+        # One verifier per clerk: the clerks of several shifts may each sign in offline here.
+        self.store.set_state(f"{VERIFIER_KEY}/{username}", json.dumps(record, ensure_ascii=False))
 
     def verify(self, username: str, password: str, *, why_offline: str = "") -> CachedClerk:
         """Check a password against the cached verifier (offline sign-in, unlock), with lockout."""
@@ -104,7 +105,7 @@ class SignInGuard:
         from argon2.exceptions import InvalidHashError, VerificationError
 
         self.check_not_locked(username)
-        raw = self.store.get_state(VERIFIER_KEY)
+        raw = self.store.get_state(f"{VERIFIER_KEY}/{username}")
         record = json.loads(raw) if raw else None
         prefix = f"{why_offline}。" if why_offline else ""
         if not record or record.get("username") != username:

@@ -105,6 +105,7 @@ class Store:
         self._session = sessionmaker(self._engine, expire_on_commit=False)
         # Who acts at this counter now (the signed-in clerk's staff number), for the audit log.
         self.actor = ""
+        self._audit_key = cipher.derive("audit chain")
 
     def close(self) -> None:
         self._engine.dispose()
@@ -162,7 +163,13 @@ class Store:
         prev_hash = last.hash if last else GENESIS_HASH
         at = _naive(now).isoformat()
         digest = entry_hash(
-            prev_hash, dt.datetime.fromisoformat(at), self.actor, action.value, subject, detail
+            self._audit_key,
+            prev_hash,
+            dt.datetime.fromisoformat(at),
+            self.actor,
+            action.value,
+            subject,
+            detail,
         )
         row = AuditRow(
             at=at,
@@ -199,7 +206,7 @@ class Store:
             ]
 
     def verify_audit(self) -> BrokenLink | None:
-        return verify_chain(self.audit_entries(), parse_head(self.get_state(HEAD_KEY)))
+        return verify_chain(self.audit_entries(), parse_head(self.get_state(HEAD_KEY)), self._audit_key)
 
     # -- sync state -----------------------------------------------------------
 
@@ -391,6 +398,9 @@ class Store:
                 window_no=window_no, paused=paused, reason=reason, at=_aware(now)
             )
             self._add_op(s, wire.OpKind.WINDOW_STATE, payload.model_dump(mode="json"), now)
+            self._audit(
+                s, AuditAction.WINDOW, str(window_no), f"paused: {reason}" if paused else "resumed", now
+            )
 
     def window_state(self, window_no: int) -> tuple[bool, str]:
         raw = self.get_state(f"window_state/{window_no}")
@@ -457,7 +467,8 @@ class Store:
                     .where(BookingRow.code == p.booking_code)
                     .values(status=wire.BookingStatus.SERVED.value)
                 )
-            self._add_op(s, wire.OpKind.CASE_DECIDED, p.model_dump(mode="json"), now)
+            op_id = self._add_op(s, wire.OpKind.CASE_DECIDED, p.model_dump(mode="json"), now)
+            s.execute(update(CaseRow).where(CaseRow.case_no == case_no).values(op_id=op_id))
             self._audit(s, AuditAction.DECISION, case_no, p.decision.value, now)
             return p
 
@@ -705,6 +716,12 @@ class Store:
                     .where(OutboxRow.op_id == str(r.op_id))
                     .values(status=r.status.value, detail=r.detail, acked_at=now)
                 )
+                # Retention counts from the server's answer about the case, not from the decision.
+                s.execute(
+                    update(CaseRow)
+                    .where(CaseRow.op_id == str(r.op_id), CaseRow.acked_at.is_(None))
+                    .values(acked_at=now)
+                )
 
     def record_attempt(self, row_ids: Sequence[int], error: str) -> None:
         """Count a failed offer of these ops to the server, keeping the reason in words."""
@@ -726,26 +743,28 @@ class Store:
         """
         cutoff = _naive(now) - dt.timedelta(days=retention_days)
         with self._write() as s:
-            oldest = s.scalar(select(func.min(OutboxRow.created_at)).where(OutboxRow.status == "pending"))
-            case_cutoff = min(cutoff, oldest) if oldest is not None else cutoff
             cases = s.execute(
                 update(CaseRow)
-                .where(CaseRow.decided_at < case_cutoff, CaseRow.applicant_enc != PURGED)
+                .where(CaseRow.acked_at < cutoff, CaseRow.applicant_enc != PURGED)
                 .values(applicant_enc=PURGED, id_index="")
             ).rowcount  # type: ignore[attr-defined]
             ops = s.execute(
                 delete(OutboxRow).where(
                     OutboxRow.status != "pending",
                     OutboxRow.acked_at < cutoff,
-                    # A conflict stays until a clerk has looked at it, however old.
-                    (OutboxRow.status != "conflict") | OutboxRow.conflict_acknowledged,
+                    # A conflict or a refusal stays until a clerk has looked at it, however old.
+                    OutboxRow.status.notin_(("conflict", "rejected")) | OutboxRow.conflict_acknowledged,
                 )
             ).rowcount  # type: ignore[attr-defined]
             bookings = s.execute(delete(BookingRow).where(BookingRow.date < cutoff.date())).rowcount  # type: ignore[attr-defined]
             total = int(cases) + int(ops) + int(bookings)
             if total:
                 self._audit(s, AuditAction.PURGE, "", f"cases={cases} ops={ops} bookings={bookings}", now)
-            return total
+        if total:
+            # The old pages would otherwise stay readable in the WAL file until the next checkpoint.
+            with self._engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        return total
 
     def oldest_pending(self) -> tuple[dt.datetime, int] | None:
         """When the oldest unsent op was made, and how often it has been offered."""

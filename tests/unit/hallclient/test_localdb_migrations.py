@@ -45,6 +45,9 @@ def make_v1_file(path: Path) -> str:
     for column in ("id_index", "correction_deadline", "picked_up_at"):
         con.execute(f"ALTER TABLE cases DROP COLUMN {column}")
     con.execute("DROP TABLE audit_log")  # version 5
+    con.execute("DROP INDEX ix_cases_op_id")
+    for column in ("op_id", "acked_at"):
+        con.execute(f"ALTER TABLE cases DROP COLUMN {column}")
     con.execute("PRAGMA user_version = 0")
     con.close()
     return str(op.op.op_id)
