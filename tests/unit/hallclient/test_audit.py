@@ -383,7 +383,7 @@ def test_a_forged_row_inserted_in_the_middle_is_named(store: Store, db_path: Pat
 
 
 def test_a_forged_row_inserted_before_the_first_is_detected(store: Store, db_path: Path) -> None:
-    ids = six_entries(store)
+    six_entries(store)
     tamper(db_path, insert(0, GENESIS, NOW - dt.timedelta(hours=1), "accept"))
     broken = store.verify_audit()
     assert broken is not None and broken.entry_id == 0
