@@ -242,14 +242,11 @@ def check_local_db(cfg: Config) -> Check:
     return Check(name, Status.OK, f"{path} 完好（结构版本 {version}）")
 
 
-def check_device_key(cfg: Config) -> Check:
-    name = "本机数据密钥"
-    path = cfg.data_dir / "device.key"
-    db = cfg.data_dir / "counter.sqlite"
+def _key_file_check(name: str, path: Path, has_data: bool) -> Check:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        if db.exists():
+        if has_data:
             return Check(
                 name,
                 Status.FAIL,
@@ -258,21 +255,69 @@ def check_device_key(cfg: Config) -> Check:
             )
         return Check(name, Status.OK, f"{path} 尚未生成（首次启动时生成）")
     except OSError as exc:
-        return Check(name, Status.FAIL, f"{path} 无法读取：{exc.strerror or exc}", "检查该文件的权限")
+        return Check(
+            name,
+            Status.FAIL,
+            f"{path} 无法读取：{exc.strerror or exc}",
+            "让运行 hallclient 的用户可以读取该文件（权限 600，属于该用户）",
+        )
     try:
         key = base64.b64decode(raw.strip(), validate=True)
     except ValueError:
         key = b""
     if len(key) != 32:
         return Check(name, Status.FAIL, f"{path} 已损坏（应为 base64 的 256 位密钥）", f"从备份恢复 {path}")
-    if os.name == "posix" and stat.S_IMODE(path.stat().st_mode) & 0o077:
-        return Check(
-            name,
-            Status.WARN,
-            f"{path} 可被其他用户读取（权限 {stat.S_IMODE(path.stat().st_mode):o}）",
-            f"chmod 600 {path}",
-        )
-    return Check(name, Status.OK, f"{path} 完好")
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if os.name == "posix" and mode & 0o077:
+        return Check(name, Status.WARN, f"{path} 可被其他用户读取（权限 {mode:o}）", f"chmod 600 {path}")
+    return Check(name, Status.OK, f"密钥文件 {path} 完好")
+
+
+def check_device_key(cfg: Config) -> Check:
+    """Where hallclient/keystore.py would find the device data key, looked up without creating it."""
+    from hallclient import keystore
+
+    name = "本机数据密钥"
+    has_data = (cfg.data_dir / "counter.sqlite").exists()
+    if cfg.security.key_file:
+        return _key_file_check(name, Path(cfg.security.key_file).expanduser(), has_data)
+    legacy = cfg.data_dir / "device.key"
+    if legacy.exists():
+        return _key_file_check(name, legacy, has_data)
+    backend = keystore._keyring_backend()
+    if backend is not None:
+        import keyring
+
+        where = f"系统密钥环（{type(backend).__name__}）"
+        try:
+            stored = keyring.get_password(keystore.SERVICE, cfg.counter.device_id or "device")
+        except Exception as exc:  # locked or refusing keystores raise their own exception types
+            return Check(
+                name,
+                Status.FAIL,
+                f"{where}拒绝访问：{type(exc).__name__}",
+                "在柜台的桌面会话中解锁密钥环后重试；或在 [security] key_file 指定密钥文件",
+            )
+        if stored is None:
+            if has_data:
+                return Check(
+                    name,
+                    Status.FAIL,
+                    f"{where}中没有本机密钥，而本机数据库已有数据",
+                    "换过用户或密钥环被清空：从备份恢复密钥，否则本机保存的个人信息无法解密",
+                )
+            return Check(name, Status.OK, f"{where}：首次启动时生成")
+        try:
+            valid = len(base64.b64decode(stored, validate=True)) == 32
+        except ValueError:
+            valid = False
+        if not valid:
+            return Check(name, Status.FAIL, f"{where}中的密钥已损坏", "从备份恢复密钥")
+        return Check(name, Status.OK, f"{where}中的密钥完好")
+    system_file = keystore.system_key_file()
+    if system_file.exists() or has_data:
+        return _key_file_check(name, system_file, has_data)
+    return Check(name, Status.OK, f"尚未生成（首次启动时生成 {system_file}，该目录不可写时为 {legacy}）")
 
 
 def check_signing_key(cfg: Config) -> Check:
@@ -361,7 +406,10 @@ def check_server(
     local = started + dt.timedelta(seconds=rtt / 2)
     skew = local - health.time
     seconds = skew.total_seconds()
-    detail = f"与服务器相差 {abs(seconds):.0f} 秒（本机{'快' if seconds > 0 else '慢'}）"
+    if abs(seconds) < 1:
+        detail = "与服务器一致（相差不到 1 秒）"
+    else:
+        detail = f"与服务器相差 {abs(seconds):.0f} 秒（本机{'快' if seconds > 0 else '慢'}）"
     if abs(skew) > MAX_CLOCK_SKEW:
         checks.append(
             Check(
