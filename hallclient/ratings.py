@@ -3,6 +3,8 @@
 - Which levels are bad enough to ask for reasons and open a follow-up (整改).
 - The reasons a citizen can pick (marked with ``N_``; the stored value is the Chinese
   source text, so a rating reads the same whatever language the citizen chose).
+- A remark is kept on one line and any phone or ID number typed into it is starred out:
+  ratings carry no citizen identity, also in exports.
 - The burst rule: ratings given within a few seconds of the decision, identical,
   several in a row at one window, look like someone other than the citizen tapping
   the screen. They are kept (a rating is never dropped) but flagged for the supervisor.
@@ -13,6 +15,7 @@ Qt-free and database-free: callers hand in what they have stored.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -53,8 +56,15 @@ def clean_reasons(reasons: Sequence[str]) -> list[str]:
     return [r for r in REASONS if r in picked]
 
 
+# Seven or more digits in a row (spaces and dashes allowed between): a phone, an ID number.
+_IDENTITY_DIGITS = re.compile(r"\d(?:[\s-]?\d){5,}(?:[\s-]?[\dXx])")
+
+
 def clean_comment(text: str) -> str:
-    return " ".join(text.split())[:MAX_COMMENT_CHARS]
+    """The remark on one line, bounded, and with numbers that could name the citizen starred out:
+    a rating carries no citizen identity, also when the citizen types their phone number."""
+    one_line = " ".join(text.split())[:MAX_COMMENT_CHARS]
+    return _IDENTITY_DIGITS.sub(lambda m: "*" * len(m.group()), one_line)
 
 
 @dataclass(frozen=True)

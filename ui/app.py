@@ -77,6 +77,8 @@ class CounterApp(QObject):
         self.bridge.ticket_called.connect(self._on_called)
         self.bridge.case_decided.connect(self._on_decided)
         self.main_window.service_started.connect(self.citizen.show_service)
+        self.main_window.service_ended.connect(self.citizen.end_service)
+        self.main_window.locked_changed.connect(self.citizen.set_blanked)
         self.place_citizen_screen()
         self.main_window.show()
         self.runner.run(s.counter.refresh)

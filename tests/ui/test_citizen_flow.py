@@ -142,7 +142,7 @@ def test_confirm_sign_then_a_bad_rating_leaves_a_follow_up_on_the_server(
     assert citizen.stack.currentWidget() is citizen.reasons
     qtbot.mouseClick(citizen.reasons.reason_buttons[REASONS[0]], Qt.MouseButton.LeftButton)
     qtbot.mouseClick(citizen.reasons.reason_buttons[REASONS[4]], Qt.MouseButton.LeftButton)
-    citizen.reasons.comment.insert("叫号后等了很久")
+    citizen.reasons.comment.insert("叫号后等了很久，回电13812345678")
     qtbot.mouseClick(citizen.reasons.submit_button, Qt.MouseButton.LeftButton)
 
     store, counter = counter_app.services.store, counter_app.services.counter
@@ -157,7 +157,7 @@ def test_confirm_sign_then_a_bad_rating_leaves_a_follow_up_on_the_server(
     assert (level, json.loads(str(reasons)), comment, burst) == (
         "very_dissatisfied",
         [REASONS[0], REASONS[4]],
-        "叫号后等了很久",
+        "叫号后等了很久，回电***********",  # a rating never carries the citizen's identity
         0,
     )
     [(hall, window_no, fu_level, due_date, status)] = server_rows(
@@ -292,3 +292,18 @@ def test_clerk_ui_code_never_touches_ratings() -> None:
         source = path.read_text(encoding="utf-8")
         for name in ("record_rating", "has_rating", "open_follow_ups", "RatingRow", "ui.citizen"):
             assert name not in source, f"{path.name} uses {name}"
+
+
+def test_locking_the_clerks_window_blanks_the_citizen_screen(qtbot: QtBot, counter_app: CounterApp) -> None:
+    sign_in(qtbot, counter_app)
+    mw, citizen = counter_app.main_window, counter_app.citizen
+    assert mw is not None and citizen is not None
+    qtbot.mouseClick(mw.queue.call_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: citizen.stack.currentWidget() is citizen.called, timeout=10_000)
+    citizen._service_delay.setInterval(0)
+    qtbot.waitUntil(lambda: citizen.stack.currentWidget() is citizen.serving, timeout=10_000)
+    mw.lock()
+    assert citizen.stack.currentWidget() is citizen.blank
+    assert "********" not in "\n".join(
+        lbl.text() for lbl in citizen.findChildren(QLabel) if lbl.isVisibleTo(citizen)
+    )

@@ -434,6 +434,47 @@ def test_a_call_during_rating_waits_for_the_citizen_to_finish(qtbot: QtBot) -> N
     assert "A008" in w.called_text.text()
 
 
+# -- the clerk's window locked, the citizen gone ------------------------------------------
+
+
+def test_locking_the_clerks_window_blanks_the_citizen_screen(qtbot: QtBot) -> None:
+    w = make_screen(qtbot)
+    w.show_service(service_context())
+    w.set_blanked(True)
+    assert w.stack.currentWidget() is w.blank
+    text = all_text(w)
+    assert "110101********123X" not in text and "张**" not in text
+    w.show_called("A009")  # nothing of a citizen shows while locked, a call included
+    assert w.stack.currentWidget() is w.blank
+    w.set_blanked(False)
+    assert w.stack.currentWidget() is w.called
+
+
+def test_a_rating_under_way_is_finished_before_the_screen_blanks(qtbot: QtBot) -> None:
+    sink: list[Rated] = []
+    w = make_screen(qtbot, sink)
+    w.start_rating("DEMO-20261124-03-0011", DECIDED, "甲")
+    w.set_blanked(True)
+    assert w.stack.currentWidget() is w.rating  # the citizen's own, and it shows no personal data
+    w.rating.buttons[RatingLevel.BASIC].click()
+    assert sink[-1][:2] == ("DEMO-20261124-03-0011", RatingLevel.BASIC)
+    w._after_thanks()
+    assert w.stack.currentWidget() is w.blank
+
+
+def test_service_ended_takes_the_citizens_data_off_the_screen(qtbot: QtBot) -> None:
+    w = make_screen(qtbot)
+    w.show_service(service_context())
+    w.serving.confirm_button.click()
+    assert w.stack.currentWidget() is w.signing
+    w.end_service()
+    assert w.stack.currentWidget() is w.idle
+    # Ending a service does not take a rating away from the citizen.
+    w.start_rating("DEMO-20261124-03-0012", DECIDED, "甲")
+    w.end_service()
+    assert w.stack.currentWidget() is w.rating
+
+
 # -- language and large type ---------------------------------------------------------
 
 

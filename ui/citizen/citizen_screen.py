@@ -58,6 +58,8 @@ YOUR_RATING = N_("您的评价：{level}")
 THANKS_FOR_RATING = N_("感谢您的评价！")
 FOLLOW_UP = N_("我们会认真整改，{days} 个工作日内完成。感谢您的评价！")
 NOT_RATED = N_("本次服务未评价")
+PAUSED = N_("窗口工作人员暂时离开")
+PLEASE_WAIT_BACK = N_("请稍候，马上回来为您服务")
 THANKS_FOR_COMING = N_("感谢您的光临！")
 
 # Each language's own name, shown on the button that switches to it.
@@ -141,6 +143,10 @@ class CitizenScreen(QWidget):
         self.reasons = ReasonsPage(follow_up_days)
         self.reasons.submitted.connect(self._record)
         self.thanks = MessagePage("thanksPage")
+        self.blank = MessagePage("blankPage")
+        self.blank.say(PAUSED, PLEASE_WAIT_BACK)
+        self.blanked = False
+        self._before_blank: QWidget = self.idle
         self.pages: list[CitizenPage] = [
             self.idle,
             self.called,
@@ -150,6 +156,7 @@ class CitizenScreen(QWidget):
             self.rating,
             self.reasons,
             self.thanks,
+            self.blank,
         ]
         for page in self.pages:
             self.stack.addWidget(page)
@@ -251,8 +258,41 @@ class CitizenScreen(QWidget):
 
     # -- the service, step by step --------------------------------------------------
 
+    def _show(self, page: QWidget) -> None:
+        """Switch pages; while blanked only the rating (the citizen's own) may show."""
+        if self.blanked and page not in (self.rating, self.reasons, self.thanks):
+            self._before_blank = page
+            page = self.blank
+        self.stack.setCurrentWidget(page)
+
+    def set_blanked(self, on: bool) -> None:
+        """While the clerk's window is locked nothing of a citizen shows here. A rating under way
+        is the citizen's to finish (it shows no personal data); the screen blanks after it."""
+        if on == self.blanked:
+            return
+        self.blanked = on
+        current = self.stack.currentWidget() or self.idle
+        if on:
+            self._service_delay.stop()
+            if current not in (self.rating, self.reasons, self.thanks):
+                self._show(current)
+        elif current is self.blank:
+            self._show(self._before_blank)
+            if self._before_blank is self.called and self._pending_service is not None:
+                self._service_delay.start(CALLED_MIN_SHOW_MS)
+
+    def end_service(self) -> None:
+        """Nobody at the window any more (skipped, parked, transferred): their data leaves the screen."""
+        self._pending_service = None
+        self._service_delay.stop()
+        personal = (self.serving, self.signing, self.waiting)
+        if self._before_blank in personal:
+            self._before_blank = self.idle
+        if self.stack.currentWidget() in personal:
+            self._show(self.idle)
+
     def show_idle(self) -> None:
-        self.stack.setCurrentWidget(self.idle)
+        self._show(self.idle)
 
     def show_called(self, ticket_no: str) -> None:
         self.announcer.announce(ticket_no, self.window_no)
@@ -265,7 +305,7 @@ class CitizenScreen(QWidget):
         self._back_to_idle.stop()
         self._pending_called = None
         self.called.show_call(ticket_no)
-        self.stack.setCurrentWidget(self.called)
+        self._show(self.called)
 
     def show_service(self, ctx: ServiceContext) -> None:
         """Show the data to confirm, after the called number has been up long enough to be seen."""
@@ -285,17 +325,17 @@ class CitizenScreen(QWidget):
             return
         self._pending_service = None
         self.serving.show_context(ctx)
-        self.stack.setCurrentWidget(self.serving)
+        self._show(self.serving)
 
     def _confirmed(self) -> None:
         self.confirmed.emit()
         self.signing.start()
-        self.stack.setCurrentWidget(self.signing)
+        self._show(self.signing)
 
     def _signed(self, strokes: Strokes) -> None:
         self._signature = [list(s) for s in strokes]
         self.waiting.say(SIGNED, PLEASE_WAIT)
-        self.stack.setCurrentWidget(self.waiting)
+        self._show(self.waiting)
         self.signature_captured.emit(self.signature_strokes)
 
     def start_rating(self, case_no: str, decided_at: dt.datetime, item_name: str) -> None:
@@ -312,14 +352,14 @@ class CitizenScreen(QWidget):
         self._pending_called = None
         self._rating_case = (case_no, decided_at)
         self.rating.start(item_name, self.rating_timeout_s)
-        self.stack.setCurrentWidget(self.rating)
+        self._show(self.rating)
 
     def _rated(self, level: RatingLevel) -> None:
         if self._rating_case is None:
             return
         if needs_follow_up(level):
             self.reasons.start(level, self.rating_timeout_s)
-            self.stack.setCurrentWidget(self.reasons)
+            self._show(self.reasons)
             return
         self._record(level, [], "")
 
@@ -343,7 +383,7 @@ class CitizenScreen(QWidget):
             self.thanks.say(
                 YOUR_RATING, THANKS_FOR_RATING, translate_args=("level",), level=level_label(level)
             )
-        self.stack.setCurrentWidget(self.thanks)
+        self._show(self.thanks)
         self._back_to_idle.start(THANKS_MS)
 
     def _after_thanks(self) -> None:
@@ -365,6 +405,6 @@ class CitizenScreen(QWidget):
         if ticket_no is None:
             return
         self.called.show_call(ticket_no)
-        self.stack.setCurrentWidget(self.called)
+        self._show(self.called)
         if self._pending_service is not None:
             self._service_delay.start(CALLED_MIN_SHOW_MS)
