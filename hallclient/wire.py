@@ -409,3 +409,225 @@ class HealthResponse(WireModel):
     status: str
     version: str
     time: dt.datetime
+
+# -- supervision --
+# The supervisor's view of the hall (supervisor/admin only). Every figure is defined in
+# hallserver/stats.py and docs/supervision.md; rates are fractions (0.952), None when
+# their denominator is zero, durations are seconds.
+
+
+class FigurePeriod(StrEnum):
+    TOTAL = "total"  # one row per group for the whole range
+    DAY = "day"
+    WEEK = "week"  # ISO weeks, Monday to Sunday, named by their Monday
+    MONTH = "month"  # named by the 1st
+
+
+class FigureGroup(StrEnum):
+    HALL = "hall"
+    WINDOW = "window"
+    CLERK = "clerk"
+    ITEM = "item"
+
+
+class Figures(WireModel):
+    """One group's figures for one period (or the whole range)."""
+
+    period_start: dt.date | None = Field(default=None, description="First day of the period; None for total")
+    window_no: int | None = None
+    clerk_id: int | None = None
+    clerk_name: str = ""
+    item_code: str | None = None
+    item_name: str = ""
+    tickets_served: int = Field(default=0, description="Tickets that reached 'done'")
+    no_shows: int = Field(default=0, description="Tickets closed as 过号")
+    waits_measured: int = Field(default=0, description="Called tickets whose waiting time is measured")
+    wait_avg_s: float | None = None
+    wait_p90_s: float | None = Field(default=None, description="90th percentile, nearest rank")
+    handled_measured: int = Field(default=0, description="Tickets with a call and a decision")
+    handle_avg_s: float | None = Field(default=None, description="From the call to the decision")
+    accepted: int = 0
+    corrected: int = 0
+    rejected: int = 0
+    completed: int = Field(default=0, description="即办件 decided 办结 on the spot")
+    due: int = Field(default=0, description="Cases whose promised date fell in the period and is settled")
+    completed_on_time: int = 0
+    overdue: int = Field(default=0, description="Due but completed late or not at all")
+    completion_rate: float | None = Field(default=None, description="办结率 = completed_on_time / due")
+    corrections_not_returned: int = Field(default=0, description="补正 decisions with no later case")
+    ratings: dict[str, int] = Field(default_factory=dict, description="Per level, not_rated included")
+    rated: int = Field(default=0, description="Ratings with a level (未评价 excluded)")
+    not_rated: int = 0
+    not_rated_share: float | None = Field(default=None, description="未评价 / all rating records")
+    good_rate: float | None = Field(default=None, description="好评率 = (非常满意+满意+基本满意) / rated")
+    bad: int = Field(default=0, description="差评: 不满意 + 非常不满意")
+    bursts: int = Field(default=0, description="Ratings flagged as part of a burst")
+    follow_ups: int = 0
+    follow_ups_open: int = Field(default=0, description="Not closed (overdue ones included)")
+    follow_ups_overdue: int = Field(default=0, description="Not closed and past their due date")
+    follow_ups_closed: int = 0
+    rectification_rate: float | None = Field(default=None, description="整改率 = closed / follow-ups")
+
+
+class FiguresResponse(WireModel):
+    hall_code: str
+    date_from: dt.date
+    date_to: dt.date
+    as_of: dt.date = Field(
+        description="The hall's day the figures were computed on (overdue is relative to it)"
+    )
+    by: FigureGroup
+    period: FigurePeriod
+    window_no: int | None = None
+    item_code: str | None = None
+    clerk_id: int | None = None
+    rows: list[Figures]
+    total: Figures = Field(description="The whole range for the same filters")
+
+
+class WarningKind(StrEnum):
+    OVERDUE = "overdue"  # 超时: past the promised date, result not handed over
+    DUE_SOON = "due_soon"  # promised date within the warning horizon
+    CORRECTION_OPEN = "correction_open"  # 补正 not returned yet
+    CORRECTION_LATE = "correction_late"  # 补正 not returned, deadline passed
+
+
+class CaseWarning(WireModel):
+    case_no: str
+    kind: WarningKind
+    window_no: int
+    item_code: str
+    item_name: str = ""
+    clerk_id: int | None = None
+    clerk_name: str = ""
+    decided_at: dt.datetime
+    date: dt.date | None = Field(description="The promised date, or the correction deadline")
+    working_days_left: int | None = Field(description="Negative when past; None without a date")
+    applicant: str = Field(description="The applicant's name, masked (张*)")
+
+
+class WarningsResponse(WireModel):
+    as_of: dt.date
+    warnings: list[CaseWarning]
+
+
+class FollowUpFilter(StrEnum):
+    OPEN = "open"  # not closed, overdue included
+    OVERDUE = "overdue"
+    CLOSED = "closed"
+    ALL = "all"
+
+
+class FollowUpStep(WireModel):
+    action: str = Field(description="assign | result | close")
+    at: dt.datetime
+    by_name: str
+    assignee_name: str = ""
+    text: str = ""
+
+
+class FollowUpInfo(WireModel):
+    """A 整改 follow-up as the supervisor handles it; the rating names the case, never the citizen."""
+
+    case_no: str
+    window_no: int
+    item_code: str = ""
+    item_name: str = ""
+    clerk_name: str = Field(default="", description="Who served the citizen")
+    level: RatingLevel
+    reasons: list[str] = Field(default_factory=list)
+    comment: str = ""
+    rated_at: dt.datetime
+    due_date: dt.date | None
+    status: str = Field(description="open | closed")
+    overdue: bool
+    assignee_id: int | None = None
+    assignee_name: str = ""
+    assigned_at: dt.datetime | None = None
+    result: str = Field(default="", description="What the hall did (整改结果)")
+    closed_at: dt.datetime | None = None
+    history: list[FollowUpStep] = Field(default_factory=list)
+
+
+class FollowUpsResponse(WireModel):
+    as_of: dt.date
+    follow_ups: list[FollowUpInfo]
+
+
+class AssignFollowUpRequest(WireModel):
+    assignee_id: int = Field(ge=1)
+    note: str = Field(default="", max_length=500)
+
+
+class FollowUpResultRequest(WireModel):
+    result: str = Field(min_length=1, max_length=2000)
+
+
+class CloseFollowUpRequest(WireModel):
+    note: str = Field(default="", max_length=500)
+
+
+class BurstVerdict(StrEnum):
+    GENUINE = "genuine"  # the citizens really rated
+    SUSPICIOUS = "suspicious"  # looks like someone else tapped the screen
+
+
+class BurstReviewInfo(WireModel):
+    verdict: BurstVerdict
+    note: str = ""
+    reviewer_name: str
+    reviewed_at: dt.datetime
+
+
+class BurstRating(WireModel):
+    case_no: str
+    window_no: int
+    item_code: str = ""
+    item_name: str = ""
+    clerk_name: str = ""
+    level: RatingLevel
+    decided_at: dt.datetime
+    rated_at: dt.datetime
+    seconds_after: float = Field(description="From the decision to the rating")
+    review: BurstReviewInfo | None = None
+
+
+class BurstsResponse(WireModel):
+    bursts: list[BurstRating]
+
+
+class BurstReviewRequest(WireModel):
+    verdict: BurstVerdict
+    note: str = Field(default="", max_length=500)
+
+
+class StaffMember(WireModel):
+    id: int
+    name: str
+    staff_no: str
+    role: str
+    disabled: bool = False
+
+
+class StaffResponse(WireModel):
+    staff: list[StaffMember]
+
+
+class ExportWhat(StrEnum):
+    RATINGS = "ratings"  # one row per rating, no citizen identity
+    FIGURES = "figures"  # the figures table as requested
+    FOLLOW_UPS = "follow_ups"  # 整改 follow-ups, no citizen identity
+
+
+class ExportFormat(StrEnum):
+    CSV = "csv"
+    XLSX = "xlsx"
+
+
+class ExportFile(WireModel):
+    """A spreadsheet made by the server, base64 inside JSON so every answer keeps the contract's shape."""
+
+    filename: str
+    media_type: str
+    rows: int = Field(ge=0)
+    content_base64: str

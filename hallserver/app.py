@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hallclient import wire
-from hallserver import __version__, queue, security, sync_ops, verify_page
+from hallserver import __version__, queue, security, supervision, sync_ops, verify_page
 from hallserver.changes import booking_to_wire, ticket_to_wire
 from hallserver.db import session_factory
 from hallserver.errors import ApiError, install_error_handlers
@@ -36,6 +36,7 @@ def create_app(engine: Engine, *, clock: Clock = security.utcnow) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit)
     app.include_router(_router(), prefix=wire.API_PREFIX)
+    app.include_router(supervision.router, prefix=wire.API_PREFIX)
     return app
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from hallserver import export
 from hallserver.db import create_schema, default_db_url, make_engine, session_factory
@@ -94,17 +95,40 @@ def _parser() -> argparse.ArgumentParser:
 
     exp = sub.add_parser(
         "export",
-        help="export ratings or statistics as CSV or xlsx",
+        help="export ratings, statistics, supervision figures or follow-ups as CSV or xlsx",
         description=(
             "ratings: one row per rating (local date and time, hall, window, item, level, reasons, "
             "comment), never any citizen identity. stats: per day and window, cases by decision, "
             "ratings per level and the satisfaction rate (未评价 not counted as rated). "
+            "figures: the supervision figures (办结率, 好评率, 整改率, waiting times; "
+            "docs/supervision.md) by hall, window, clerk or item and per day, week or month. "
+            "follow-ups: the 整改 tasks of the ratings in range, with their results, anonymous. "
             "CSV is UTF-8 with BOM for Excel."
         ),
     )
     esub = exp.add_subparsers(dest="what", required=True)
-    for what, what_help in (("ratings", "rating details"), ("stats", "per-day, per-window statistics")):
+    for what, what_help in (
+        ("ratings", "rating details"),
+        ("stats", "per-day, per-window statistics"),
+        ("figures", "supervision figures by hall, window, clerk or item"),
+        ("follow-ups", "整改 follow-ups with their results"),
+    ):
         ep = with_db(esub.add_parser(what, help=what_help))
+        if what == "figures":
+            ep.add_argument(
+                "--by",
+                choices=("hall", "window", "clerk", "item"),
+                default="window",
+                help="group (default window)",
+            )
+            ep.add_argument(
+                "--period",
+                choices=("total", "day", "week", "month"),
+                default="total",
+                help="one row per group for the range (total, default), or per day, week or month",
+            )
+            ep.add_argument("--window", type=int, default=None, metavar="N", help="only this window")
+            ep.add_argument("--item", default=None, metavar="CODE", help="only this item")
         ep.add_argument(
             "--from", dest="date_from", type=_iso_date, required=True, metavar="YYYY-MM-DD", help="first day"
         )
@@ -273,8 +297,11 @@ def _export(args: argparse.Namespace, engine: Engine) -> int:
     with session_factory(engine)() as s:
         if args.hall is not None and s.get(Hall, args.hall) is None:
             raise CliError(f"大厅编码 {args.hall} 不存在")
-        make = export.ratings_table if args.what == "ratings" else export.stats_table
-        table = make(s, start, end, args.hall)
+        if args.what in ("figures", "follow-ups"):
+            table = _supervision_table(args, s, start, end)
+        else:
+            make = export.ratings_table if args.what == "ratings" else export.stats_table
+            table = make(s, start, end, args.hall)
         try:
             if out is None:
                 n = _csv_to_stdout(table)
@@ -285,6 +312,31 @@ def _export(args: argparse.Namespace, engine: Engine) -> int:
     if out is not None:
         print(f"已导出 {n} 行到 {out}", file=sys.stderr)
     return 0
+
+
+def _supervision_table(args: argparse.Namespace, s: Session, start: dt.date, end: dt.date) -> export.Table:
+    """figures or follow-ups of one hall (--hall) or of every hall, as of the server's today."""
+    from hallclient import wire
+    from hallserver import stats
+    from hallserver.models import Hall
+    from hallserver.supervision import list_follow_ups
+
+    halls = [args.hall] if args.hall is not None else list(s.scalars(select(Hall.code).order_by(Hall.code)))
+    today = dt.date.today()
+    if args.what == "follow-ups":
+        return export.follow_ups_table(
+            f
+            for hall in halls
+            for f in list_follow_ups(s, hall, today, status=wire.FollowUpFilter.ALL, start=start, end=end)
+        )
+    filters = stats.Filters(args.window, args.item)
+    by, period = wire.FigureGroup(args.by), wire.FigurePeriod(args.period)
+    return export.figures_table(
+        *(
+            stats.figures(s, hall, start, end, today=today, by=by, period=period, filters=filters)
+            for hall in halls
+        )
+    )
 
 
 def _csv_to_stdout(table: export.Table) -> int:

@@ -1,9 +1,16 @@
-"""``hallserver export ratings|stats``: rating details and per-day, per-window statistics as CSV or xlsx.
+"""``hallserver export ratings|stats|figures|follow-ups``: spreadsheets as CSV or xlsx.
+
+ratings: rating details; stats: per-day, per-window counts; figures: the
+supervision figures of :mod:`hallserver.stats` (办结率, 好评率, 整改率, waiting
+times …) grouped as asked; follow-ups: the 整改 tasks with their results. The
+supervisor window gets the same tables through ``GET /supervision/export``.
 
 Privacy: a rating export carries **no citizen identity** (legal requirement). The
 queries below select only the columns listed in the tables; the case is joined
 for its item code alone, never for its body (which holds the applicant), and
-bookings are not read at all. The citizen's free-text comment is kept.
+bookings are not read at all. The citizen's free-text comment is kept. The
+follow-up export is built from the same anonymous fields and leaves out the case
+number, which would lead back to the citizen.
 
 Days are the server's local calendar days, the same as ``/stats`` uses: a rating
 given at 23:30 local time belongs to that day whatever UTC says.
@@ -30,7 +37,7 @@ from sqlalchemy.orm import Session
 from hallclient import wire
 from hallserver.models import Case, CatalogItem, Hall, Rating
 
-Kind = Literal["text", "int", "date", "time", "percent"]
+Kind = Literal["text", "int", "date", "time", "percent", "number"]
 
 LEVEL_LABELS: dict[str, str] = {
     wire.RatingLevel.VERY_SATISFIED.value: "非常满意",
@@ -116,7 +123,15 @@ RATING_COLUMNS = (
 )
 
 
-def ratings_table(s: Session, start: dt.date, end: dt.date, hall: str | None = None) -> Table:
+def ratings_table(
+    s: Session,
+    start: dt.date,
+    end: dt.date,
+    hall: str | None = None,
+    *,
+    window: int | None = None,
+    item: str | None = None,
+) -> Table:
     """One row per rating given in [start, end] (local days). No citizen identity, by construction."""
     lo, hi = day_bounds(start, end)
     halls = _hall_names(s)
@@ -139,6 +154,10 @@ def ratings_table(s: Session, start: dt.date, end: dt.date, hall: str | None = N
     )
     if hall is not None:
         q = q.where(Rating.hall_code == hall)
+    if window is not None:
+        q = q.where(Rating.window_no == window)
+    if item is not None:
+        q = q.where(Case.item_code == item)
 
     def rows() -> Iterator[tuple[object, ...]]:
         for rated_at, hall_code, window_no, item_code, level, reasons, comment in s.execute(
@@ -251,6 +270,136 @@ def stats_table(s: Session, start: dt.date, end: dt.date, hall: str | None = Non
     return Table("窗口统计", STATS_COLUMNS, rows)
 
 
+# -- supervision: figures and follow-ups ------------------------------------------------------
+
+FIGURE_COLUMNS = (
+    Column("大厅编码", "text", 10),
+    Column("期间", "text", 12),
+    Column("窗口", "int", 6),
+    Column("工作人员", "text", 10),
+    Column("事项编码", "text", 31),
+    Column("事项名称", "text", 30),
+    Column("服务人次", "int", 9),
+    Column("过号", "int", 7),
+    Column("平均等候（分钟）", "number", 11),
+    Column("90%等候（分钟）", "number", 11),
+    Column("平均办理（分钟）", "number", 11),
+    *(Column(label, "int", 9) for label in DECISION_LABELS.values()),
+    Column("应办结", "int", 8),
+    Column("按时办结", "int", 9),
+    Column("超期", "int", 7),
+    Column("办结率", "percent", 9),
+    Column("补正未返回", "int", 10),
+    *(Column(label, "int", 10) for label in LEVEL_LABELS.values()),
+    Column("有效评价数", "int", 11),
+    Column("未评价占比", "percent", 10),
+    Column("好评率", "percent", 9),
+    Column("差评", "int", 7),
+    Column("集中评价", "int", 9),
+    Column("整改任务", "int", 9),
+    Column("未关闭", "int", 8),
+    Column("逾期未整改", "int", 10),
+    Column("已整改", "int", 8),
+    Column("整改率", "percent", 9),
+)
+TOTAL_LABEL = "合计"
+
+
+def _minutes(seconds: float | None) -> float | None:
+    return None if seconds is None else seconds / 60
+
+
+def _figure_row(hall: str, label: str, f: wire.Figures) -> tuple[object, ...]:
+    return (
+        hall,
+        label,
+        f.window_no,
+        f.clerk_name or ("" if f.clerk_id is None else str(f.clerk_id)),
+        f.item_code or "",
+        f.item_name,
+        f.tickets_served,
+        f.no_shows,
+        _minutes(f.wait_avg_s),
+        _minutes(f.wait_p90_s),
+        _minutes(f.handle_avg_s),
+        f.accepted,
+        f.corrected,
+        f.rejected,
+        f.completed,
+        f.due,
+        f.completed_on_time,
+        f.overdue,
+        f.completion_rate,
+        f.corrections_not_returned,
+        *(f.ratings.get(level, 0) for level in LEVEL_LABELS),
+        f.rated,
+        f.not_rated_share,
+        f.good_rate,
+        f.bad,
+        f.bursts,
+        f.follow_ups,
+        f.follow_ups_open,
+        f.follow_ups_overdue,
+        f.follow_ups_closed,
+        f.rectification_rate,
+    )
+
+
+def figures_table(*responses: wire.FiguresResponse) -> Table:
+    """The supervision figures (hallserver.stats): one row per period and group, then each hall's total."""
+    rows: list[tuple[object, ...]] = []
+    for r in responses:
+        for f in r.rows:
+            label = f.period_start.isoformat() if f.period_start else TOTAL_LABEL
+            rows.append(_figure_row(r.hall_code, label, f))
+        if r.by is not wire.FigureGroup.HALL or r.period is not wire.FigurePeriod.TOTAL:
+            rows.append(_figure_row(r.hall_code, TOTAL_LABEL, r.total))
+    return Table("监管指标", FIGURE_COLUMNS, rows)
+
+
+FOLLOW_UP_COLUMNS = (
+    Column("评价日期", "date", 12),
+    Column("窗口", "int", 6),
+    Column("事项编码", "text", 31),
+    Column("事项名称", "text", 30),
+    Column("服务人员", "text", 10),
+    Column("评价等级", "text", 11),
+    Column("评价原因", "text", 36),
+    Column("评价内容", "text", 50),
+    Column("整改期限", "date", 12),
+    Column("状态", "text", 10),
+    Column("负责人", "text", 10),
+    Column("整改结果", "text", 50),
+    Column("关闭日期", "date", 12),
+)
+FOLLOW_UP_STATUS = {"open": "未关闭", "overdue": "已逾期", "closed": "已关闭"}
+
+
+def follow_ups_table(follow_ups: Iterable[wire.FollowUpInfo]) -> Table:
+    """整改 follow-ups with their result. Like the rating export: no case number, no citizen identity."""
+    rows: list[tuple[object, ...]] = []
+    for f in follow_ups:
+        status = "overdue" if f.overdue else f.status
+        rows.append(
+            (
+                _local(f.rated_at).date(),
+                f.window_no,
+                f.item_code,
+                f.item_name,
+                f.clerk_name,
+                LEVEL_LABELS.get(f.level.value, ""),
+                REASON_SEPARATOR.join(f.reasons),
+                f.comment,
+                f.due_date,
+                FOLLOW_UP_STATUS.get(status, status),
+                f.assignee_name,
+                f.result,
+                _local(f.closed_at).date() if f.closed_at else None,
+            )
+        )
+    return Table("整改任务", FOLLOW_UP_COLUMNS, rows)
+
+
 # -- writers ----------------------------------------------------------------------
 
 
@@ -273,6 +422,8 @@ def _csv_value(kind: Kind, value: object) -> str:
         return value.strftime("%H:%M:%S")
     if kind == "percent" and isinstance(value, float):
         return f"{value:.2%}"
+    if kind == "number" and isinstance(value, float):
+        return f"{value:.1f}"
     if kind == "text":
         return _defuse(_clean(value))
     return str(value)
@@ -290,7 +441,12 @@ def write_csv(table: Table, stream: TextIO) -> int:
 
 
 XLSX_CELL_MAX = 32767  # Excel's limit on the characters in a cell
-_NUMBER_FORMATS: dict[Kind, str] = {"date": "yyyy-mm-dd", "time": "hh:mm:ss", "percent": "0.00%"}
+_NUMBER_FORMATS: dict[Kind, str] = {
+    "date": "yyyy-mm-dd",
+    "time": "hh:mm:ss",
+    "percent": "0.00%",
+    "number": "0.0",
+}
 
 
 def write_xlsx(table: Table, path: Path) -> int:
