@@ -624,7 +624,18 @@ def english(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(citizen_screen_module, "translator", translator)
 
 
-STATES = ["idle", "idle-called", "called", "service", "signature", "waiting", "rating", "reasons", "thanks"]
+STATES = [
+    "idle",
+    "idle-called",
+    "called",
+    "service",
+    "signature",
+    "waiting",
+    "rating",
+    "reasons",
+    "thanks",
+    "blank",
+]
 
 
 def _enter(w: CitizenScreen, qtbot: QtBot, state: str) -> None:
@@ -644,6 +655,9 @@ def _enter(w: CitizenScreen, qtbot: QtBot, state: str) -> None:
             draw(qtbot, w.signing.pad, [(0.4, 0.3), (0.52, 0.32), (0.46, 0.3), (0.47, 0.7)])
             if state == "waiting":
                 w.signing.confirm_button.click()
+    elif state == "blank":
+        w.show_service(service_context())
+        w.set_blanked(True)
     elif state in ("rating", "reasons", "thanks"):
         w.start_rating("DEMO-20261124-03-0009", DECIDED, "个体工商户设立登记")
         if state != "rating":
@@ -677,6 +691,7 @@ def test_screenshots_of_every_state(
         w.rating._timer.stop()
         w.reasons._timer.stop()
         w._rating_case = None
+        w.set_blanked(False)
     assert not problems, "\n".join(problems)
 
 
