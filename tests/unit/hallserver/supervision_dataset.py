@@ -164,7 +164,7 @@ def add_ticket(
     s: Session,
     ticket_no: str,
     *,
-    window: int,
+    window: int | None,
     item: str,
     issued: dt.datetime,
     due: dt.datetime,
