@@ -183,3 +183,128 @@ class PlatformClient:
         return self._parse(
             wire.PullResponse, self._call("GET", "/sync/pull", params={"cursor": cursor, "limit": limit})
         )
+
+    # -- supervision (supervisor/admin only; a clerk gets a 403 PlatformError) ----------------
+
+    @staticmethod
+    def _range(date_from: dt.date, date_to: dt.date, **extra: Any) -> dict[str, Any]:
+        params: dict[str, Any] = {"from": date_from.isoformat(), "to": date_to.isoformat()}
+        # Enums are StrEnums: they go out as their value.
+        params.update({k: v for k, v in extra.items() if v is not None})
+        return params
+
+    def supervision_figures(
+        self,
+        date_from: dt.date,
+        date_to: dt.date,
+        *,
+        by: wire.FigureGroup = wire.FigureGroup.HALL,
+        period: wire.FigurePeriod = wire.FigurePeriod.TOTAL,
+        window: int | None = None,
+        item: str | None = None,
+        clerk: int | None = None,
+    ) -> wire.FiguresResponse:
+        params = self._range(date_from, date_to, by=by, period=period, window=window, item=item, clerk=clerk)
+        return self._parse(wire.FiguresResponse, self._call("GET", "/supervision/figures", params=params))
+
+    def supervision_overdue(
+        self, *, window: int | None = None, item: str | None = None, horizon: int | None = None
+    ) -> wire.WarningsResponse:
+        params = {
+            k: v for k, v in (("window", window), ("item", item), ("horizon", horizon)) if v is not None
+        }
+        return self._parse(wire.WarningsResponse, self._call("GET", "/supervision/overdue", params=params))
+
+    def supervision_corrections(
+        self, *, window: int | None = None, item: str | None = None
+    ) -> wire.WarningsResponse:
+        params = {k: v for k, v in (("window", window), ("item", item)) if v is not None}
+        return self._parse(
+            wire.WarningsResponse, self._call("GET", "/supervision/corrections", params=params)
+        )
+
+    def supervision_follow_ups(
+        self,
+        status: wire.FollowUpFilter = wire.FollowUpFilter.OPEN,
+        *,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+        window: int | None = None,
+    ) -> wire.FollowUpsResponse:
+        params: dict[str, Any] = {"status": status.value}
+        for key, value in (("from", date_from), ("to", date_to)):
+            if value is not None:
+                params[key] = value.isoformat()
+        if window is not None:
+            params["window"] = window
+        return self._parse(
+            wire.FollowUpsResponse, self._call("GET", "/supervision/follow-ups", params=params)
+        )
+
+    def assign_follow_up(self, case_no: str, assignee_id: int, note: str = "") -> wire.FollowUpInfo:
+        body = wire.AssignFollowUpRequest(assignee_id=assignee_id, note=note)
+        return self._parse(
+            wire.FollowUpInfo, self._call("POST", f"/supervision/follow-ups/{case_no}/assign", body=body)
+        )
+
+    def follow_up_result(self, case_no: str, result: str) -> wire.FollowUpInfo:
+        body = wire.FollowUpResultRequest(result=result)
+        return self._parse(
+            wire.FollowUpInfo, self._call("POST", f"/supervision/follow-ups/{case_no}/result", body=body)
+        )
+
+    def close_follow_up(self, case_no: str, note: str = "") -> wire.FollowUpInfo:
+        body = wire.CloseFollowUpRequest(note=note)
+        return self._parse(
+            wire.FollowUpInfo, self._call("POST", f"/supervision/follow-ups/{case_no}/close", body=body)
+        )
+
+    def supervision_bursts(
+        self,
+        *,
+        date_from: dt.date | None = None,
+        date_to: dt.date | None = None,
+        window: int | None = None,
+        unreviewed: bool = False,
+    ) -> wire.BurstsResponse:
+        params: dict[str, Any] = {"unreviewed": "true" if unreviewed else "false"}
+        for key, value in (("from", date_from), ("to", date_to)):
+            if value is not None:
+                params[key] = value.isoformat()
+        if window is not None:
+            params["window"] = window
+        return self._parse(wire.BurstsResponse, self._call("GET", "/supervision/bursts", params=params))
+
+    def review_burst(self, case_no: str, verdict: wire.BurstVerdict, note: str = "") -> wire.BurstRating:
+        body = wire.BurstReviewRequest(verdict=verdict, note=note)
+        return self._parse(
+            wire.BurstRating, self._call("POST", f"/supervision/bursts/{case_no}/review", body=body)
+        )
+
+    def supervision_staff(self) -> wire.StaffResponse:
+        return self._parse(wire.StaffResponse, self._call("GET", "/supervision/staff"))
+
+    def supervision_export(
+        self,
+        what: wire.ExportWhat,
+        date_from: dt.date,
+        date_to: dt.date,
+        *,
+        fmt: wire.ExportFormat = wire.ExportFormat.CSV,
+        by: wire.FigureGroup = wire.FigureGroup.WINDOW,
+        period: wire.FigurePeriod = wire.FigurePeriod.TOTAL,
+        window: int | None = None,
+        item: str | None = None,
+    ) -> tuple[str, bytes]:
+        """The spreadsheet's suggested file name and its bytes (CSV with BOM, or xlsx)."""
+        import base64
+        import binascii
+
+        params = self._range(
+            date_from, date_to, what=what, format=fmt, by=by, period=period, window=window, item=item
+        )
+        resp = self._parse(wire.ExportFile, self._call("GET", "/supervision/export", params=params))
+        try:
+            return resp.filename, base64.b64decode(resp.content_base64, validate=True)
+        except binascii.Error:
+            raise PlatformError(_("服务器返回的导出文件已损坏"), code="bad_response") from None
