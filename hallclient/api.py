@@ -59,7 +59,9 @@ class PlatformClient:
         body: BaseModel | None = None,
         params: dict[str, Any] | None = None,
         auth: bool = True,
+        raw: bool = False,
     ) -> Any:
+        """The answer's JSON, or its bytes with ``raw`` (a file); errors raise either way."""
         import requests
 
         headers = {"Accept": "application/json"}
@@ -102,6 +104,8 @@ class PlatformClient:
             raise Unreachable(
                 _("与服务器通信失败：{error}").format(error=type(exc).__name__), code="network"
             ) from None
+        if raw and resp.status_code < 400:
+            return resp.content
         try:
             payload = resp.json()
         except (ValueError, json.JSONDecodeError):
@@ -172,6 +176,16 @@ class PlatformClient:
         return self._parse(
             wire.Ticket, self._call("POST", "/queue/walk-in", body=wire.WalkInRequest(item_code=item_code))
         )
+
+    def licenses(self, holder_id: str, ticket_no: str) -> wire.ELicensesResponse:
+        params = {"holder_id": holder_id, "ticket_no": ticket_no}
+        return self._parse(wire.ELicensesResponse, self._call("GET", "/licenses", params=params))
+
+    def license_file(self, license_no: str, ticket_no: str) -> bytes:
+        content: bytes = self._call(
+            "GET", f"/licenses/{license_no}/file", params={"ticket_no": ticket_no}, raw=True
+        )
+        return content
 
     def windows(self) -> wire.WindowsResponse:
         return self._parse(wire.WindowsResponse, self._call("GET", "/windows"))

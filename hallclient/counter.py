@@ -23,6 +23,7 @@ from hallclient.audit import AuditAction
 from hallclient.config import Config
 from hallclient.decisions import MaterialFinding
 from hallclient.domain import HallInfo, MaterialCheck, ReceiptData
+from hallclient.elicenses import LicenseMatch, match_licenses
 from hallclient.events import CaseDecided, EventBus, QueueChanged, RatingRecorded, TicketCalled
 from hallclient.i18n import N_, _
 from hallclient.lookup import QueryKind, classify_query
@@ -89,6 +90,8 @@ class ServiceContext:
     ticket: wire.Ticket
     booking: wire.Booking | None
     item: wire.ServiceItem | None
+    # Materials the e-license registry holds for this applicant (kept in memory for this case only).
+    licenses: Mapping[str, LicenseMatch] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -582,6 +585,30 @@ class Counter:
             raise CounterError(_("事项编码 {code} 不在事项目录中").format(code=item_code))
         return ServiceContext(ticket=ctx.ticket, booking=ctx.booking, item=item)
 
+    # -- e-licenses ---------------------------------------------------------------------
+
+    def licenses(self, ctx: ServiceContext, holder_id: str) -> dict[str, LicenseMatch]:
+        """Materials the registry already holds for this applicant; never stored on this counter."""
+        self._require_session()
+        if ctx.item is None or not any(m.license_types for m in ctx.item.materials):
+            return {}
+        try:
+            found = self.api.licenses(holder_id, ctx.ticket.ticket_no).licenses
+        except Unreachable:
+            raise CounterError(_("暂时连不上电子证照库（离线），请收取纸质材料。")) from None
+        except PlatformError as exc:
+            raise CounterError(exc.message) from None
+        return match_licenses(ctx.item, found)
+
+    def license_file(self, ctx: ServiceContext, license_no: str) -> bytes:
+        self._require_session()
+        try:
+            return self.api.license_file(license_no, ctx.ticket.ticket_no)
+        except Unreachable:
+            raise CounterError(_("暂时连不上电子证照库（离线），请查看纸质材料。")) from None
+        except PlatformError as exc:
+            raise CounterError(exc.message) from None
+
     # -- overdue ----------------------------------------------------------------------
 
     def overdue(self) -> list[OverdueEntry]:
@@ -637,6 +664,7 @@ class Counter:
         """受理: record the decision and build the receipt (行政许可法 §32 I(5))."""
         item, findings = self._item_and_findings(ctx, checks)
         self._check(decisions.check_accept, item, findings)
+        self._check(decisions.check_e_licenses, item, findings, ctx.licenses)
         promised, warnings = self.promised_date(self.clock().date(), item.promised_days)
         return self._decide(
             ctx,
@@ -661,6 +689,7 @@ class Counter:
         """补正: one notice listing every missing or wrong material (行政许可法 §32 I(4))."""
         item, findings = self._item_and_findings(ctx, checks)
         self._check(decisions.check_correction, item, findings)
+        self._check(decisions.check_e_licenses, item, findings, ctx.licenses)
         days = self.config.decisions.correction_working_days
         deadline, warnings = self.promised_date(self.clock().date(), days) if days else (None, [])
         return self._decide(
@@ -711,6 +740,7 @@ class Counter:
         """即办件: decided and completed at the counter, the approval handed over at once."""
         item, findings = self._item_and_findings(ctx, checks)
         self._check(decisions.check_instant, item, findings)
+        self._check(decisions.check_e_licenses, item, findings, ctx.licenses)
         return self._decide(
             ctx,
             item,
@@ -794,6 +824,10 @@ class Counter:
         findings = {
             code: v if isinstance(v, MaterialFinding) else MaterialFinding(v) for code, v in checks.items()
         }
+        for code, f in findings.items():
+            match = ctx.licenses.get(code)
+            if f.check is MaterialCheck.E_LICENSE and match is not None:
+                findings[code] = MaterialFinding(f.check, match.source_note())
         return ctx.item, findings
 
     @staticmethod

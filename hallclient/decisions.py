@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from hallclient import wire
 from hallclient.domain import HallInfo, MaterialCheck, ReceivedMaterial
+from hallclient.elicenses import LicenseMatch
 from hallclient.i18n import N_, _
 from hallclient.papers import CaseHeader, MaterialProblem
 
@@ -95,6 +96,22 @@ def check_correction(item: wire.ServiceItem, findings: Findings) -> list[Materia
     return problems
 
 
+def check_e_licenses(
+    item: wire.ServiceItem, findings: Findings, licenses: Mapping[str, LicenseMatch]
+) -> None:
+    """由电子证照提供 only where the registry holds a valid license of a type the material accepts."""
+    names = {m.code: m.name for m in item.materials}
+    unsupported = [
+        names.get(code, code)
+        for code, f in findings.items()
+        if f.check is MaterialCheck.E_LICENSE and not (code in licenses and licenses[code].usable)
+    ]
+    if unsupported:
+        raise DecisionRefused(
+            _("以下材料没有有效的电子证照，请核验纸质材料：{names}").format(names="、".join(unsupported))
+        )
+
+
 def check_rejection(reasons: list[str], legal_basis: str) -> list[str]:
     cleaned = [r.strip() for r in reasons if r.strip()]
     if not cleaned:
@@ -124,10 +141,17 @@ def checked_materials(item: wire.ServiceItem, findings: Findings) -> list[wire.C
 
 def received_materials(item: wire.ServiceItem, p: wire.CaseDecidedPayload) -> list[ReceivedMaterial]:
     copies = {m.code: m.copies for m in item.materials}
+    received = (MaterialCheck.ORIGINAL_SEEN, MaterialCheck.COPY_TAKEN, MaterialCheck.E_LICENSE)
     return [
-        ReceivedMaterial(name=m.name, check=MaterialCheck(m.status), copies=copies.get(m.code, 1))
+        ReceivedMaterial(
+            name=m.name,
+            check=MaterialCheck(m.status),
+            # No paper copy is kept of what the registry supplies.
+            copies=0 if m.status == MaterialCheck.E_LICENSE else copies.get(m.code, 1),
+            source=m.note if m.status == MaterialCheck.E_LICENSE else "",
+        )
         for m in p.materials
-        if MaterialCheck(m.status) in (MaterialCheck.ORIGINAL_SEEN, MaterialCheck.COPY_TAKEN)
+        if MaterialCheck(m.status) in received
     ]
 
 

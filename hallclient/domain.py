@@ -14,6 +14,7 @@ class MaterialCheck(StrEnum):
     COPY_TAKEN = "copy_taken"
     MISSING = "missing"
     WRONG = "wrong"
+    E_LICENSE = "e_license"  # 由电子证照提供: the registry holds it, no paper asked for
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,7 @@ class ReceivedMaterial:
     name: str
     check: MaterialCheck
     copies: int = 1
+    source: str = ""  # for an e-license: its type and number, printed on the receipt
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,9 @@ class Material(WireModel):
     name: str
     original_required: bool = True
     copies: int = Field(default=1, ge=0)
+    license_types: list[str] = Field(
+        default_factory=list, description="E-license types (电子证照类型代码) that satisfy this material"
+    )
 
 
 class ServiceItem(WireModel):
@@ -228,6 +231,37 @@ class WindowInfo(WireModel):
 
 class WindowsResponse(WireModel):
     windows: list[WindowInfo]
+
+
+# -- e-licenses (电子证照) ---------------------------------------------------------
+
+
+class LicenseStatus(StrEnum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+class ELicense(WireModel):
+    """One e-license of the applicant being served: its facts, never its file."""
+
+    license_no: str
+    type_code: str = Field(description="Unified e-license type code")
+    type_name: str
+    holder_name: str
+    issuer: str
+    issued_on: dt.date
+    valid_until: dt.date | None = Field(description="None: valid without end date")
+    status: LicenseStatus
+
+
+class ELicensesResponse(WireModel):
+    licenses: list[ELicense]
+
+
+class LicensePurpose(StrEnum):
+    LIST = "list"  # finding which materials the registry already holds
+    VIEW = "view"  # the clerk opened the license to look at it
 
 
 # -- sync ---------------------------------------------------------------------
@@ -409,6 +443,7 @@ class HealthResponse(WireModel):
     status: str
     version: str
     time: dt.datetime
+
 
 # -- supervision --
 # The supervisor's view of the hall (supervisor/admin only). Every figure is defined in

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hallclient import wire
-from hallserver import __version__, queue, security, supervision, sync_ops, verify_page
+from hallserver import __version__, licenses, queue, security, supervision, sync_ops, verify_page
 from hallserver.changes import booking_to_wire, ticket_to_wire
 from hallserver.db import session_factory
 from hallserver.errors import ApiError, install_error_handlers
@@ -215,6 +215,8 @@ def _router() -> APIRouter:
         with db() as s:
             return _stats(s, who.hall_code, date_from, date_to, window)
 
+    # 电子证照: only for the applicant the calling window is serving (hallserver/licenses.py).
+    r.include_router(licenses.router())
     return r
 
 

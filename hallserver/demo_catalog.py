@@ -9,11 +9,26 @@ from __future__ import annotations
 from hallclient import wire
 
 
-def _m(code: str, name: str, *, original: bool = True, copies: int = 1) -> wire.Material:
-    return wire.Material(code=code, name=name, original_required=original, copies=copies)
+def _m(
+    code: str, name: str, *, original: bool = True, copies: int = 1, licenses: tuple[str, ...] = ()
+) -> wire.Material:
+    return wire.Material(
+        code=code, name=name, original_required=original, copies=copies, license_types=list(licenses)
+    )
 
 
-ID_CARD = _m("M001", "申请人居民身份证", copies=1)
+# E-license type codes (hallserver/licenses.py) that satisfy a material: shared data is used
+# instead of a paper copy (减证便民).
+_ID, _HOUSEHOLD, _BUSINESS, _MARRIAGE, _PROPERTY, _DRIVING, _BIRTH = (
+    "DZZZ-GA-001",
+    "DZZZ-GA-002",
+    "DZZZ-SCJG-001",
+    "DZZZ-MZ-001",
+    "DZZZ-ZRZY-001",
+    "DZZZ-GA-003",
+    "DZZZ-WSJK-001",
+)
+ID_CARD = _m("M001", "申请人居民身份证", copies=1, licenses=(_ID,))
 
 DEMO_CATALOG: list[wire.ServiceItem] = [
     wire.ServiceItem(
@@ -53,7 +68,7 @@ DEMO_CATALOG: list[wire.ServiceItem] = [
         promised_days=10,
         materials=[
             _m("M301", "食品经营许可申请书", copies=0),
-            _m("M302", "营业执照", copies=1),
+            _m("M302", "营业执照", copies=1, licenses=(_BUSINESS,)),
             _m("M303", "与食品经营相适应的主要设备设施布局、操作流程等文件", original=False),
             _m("M304", "食品安全管理制度", original=False),
         ],
@@ -68,7 +83,7 @@ DEMO_CATALOG: list[wire.ServiceItem] = [
         materials=[
             ID_CARD,
             _m("M401", "不动产登记申请书", copies=0),
-            _m("M402", "不动产权属证书"),
+            _m("M402", "不动产权属证书", licenses=(_PROPERTY,)),
             _m("M403", "存量房买卖合同", copies=1),
             _m("M404", "完税凭证", copies=1),
         ],
@@ -81,7 +96,7 @@ DEMO_CATALOG: list[wire.ServiceItem] = [
         legal_days=20,
         promised_days=0,
         instant=True,
-        materials=[ID_CARD, _m("M501", "户口簿", copies=1)],
+        materials=[ID_CARD, _m("M501", "户口簿", copies=1, licenses=(_HOUSEHOLD,))],
     ),
     wire.ServiceItem(
         code="11330100MB0003003A4000112006",
@@ -102,7 +117,7 @@ DEMO_CATALOG: list[wire.ServiceItem] = [
         promised_days=1,
         materials=[
             ID_CARD,
-            _m("M701", "购房合同或不动产权证书", copies=1),
+            _m("M701", "购房合同或不动产权证书", copies=1, licenses=(_PROPERTY,)),
             _m("M702", "购房发票", copies=1),
             _m("M703", "本人名下银行卡", copies=0),
         ],
@@ -115,7 +130,11 @@ DEMO_CATALOG: list[wire.ServiceItem] = [
         legal_days=1,
         promised_days=0,
         instant=True,
-        materials=[ID_CARD, _m("M801", "机动车驾驶证"), _m("M802", "身体条件证明", copies=0)],
+        materials=[
+            ID_CARD,
+            _m("M801", "机动车驾驶证", licenses=(_DRIVING,)),
+            _m("M802", "身体条件证明", copies=0),
+        ],
         fee="工本费 10 元",
     ),
     wire.ServiceItem(
@@ -127,8 +146,8 @@ DEMO_CATALOG: list[wire.ServiceItem] = [
         promised_days=10,
         materials=[
             ID_CARD,
-            _m("M901", "户口簿", copies=1),
-            _m("M902", "亲属关系证明（结婚证、出生医学证明等）", copies=1),
+            _m("M901", "户口簿", copies=1, licenses=(_HOUSEHOLD,)),
+            _m("M902", "亲属关系证明（结婚证、出生医学证明等）", copies=1, licenses=(_MARRIAGE, _BIRTH)),
             _m("M903", "合法稳定住所证明", copies=1),
         ],
     ),
@@ -174,7 +193,7 @@ DEMO_CATALOG: list[wire.ServiceItem] = [
         promised_days=5,
         materials=[
             _m("M1301", "出版物零售单位设立申请表", copies=0),
-            _m("M302", "营业执照", copies=1),
+            _m("M302", "营业执照", copies=1, licenses=(_BUSINESS,)),
             _m("M102", "经营场所使用证明（房产证或租赁合同）"),
         ],
     ),

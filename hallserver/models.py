@@ -14,6 +14,7 @@ from sqlalchemy import (
     Dialect,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -289,3 +290,47 @@ class BurstReview(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     reviewer_id: Mapped[int] = mapped_column(ForeignKey("clerks.id"))
     reviewed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+# -- e-licenses (电子证照) ----------------------------------------------------------------------
+
+
+class ELicense(Base):
+    """The e-license registry (电子证照库): licenses the government already issued.
+
+    ``holder_id`` is the resident ID number of the person the license belongs to
+    (for an individual business's 营业执照, its operator); ``uscc`` is set for
+    licenses of an organisation.
+    """
+
+    __tablename__ = "e_licenses"
+
+    license_no: Mapped[str] = mapped_column(String(64), primary_key=True)
+    type_code: Mapped[str] = mapped_column(String(32), index=True)
+    holder_id: Mapped[str] = mapped_column(String(32), index=True)
+    holder_name: Mapped[str] = mapped_column(String(100))
+    uscc: Mapped[str] = mapped_column(String(18), default="", server_default="")
+    issuer: Mapped[str] = mapped_column(String(200))
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date, default=None)
+    revoked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    file: Mapped[bytes] = mapped_column(LargeBinary)
+    file_type: Mapped[str] = mapped_column(String(32), default="application/pdf")
+
+
+class LicenseAccess(Base):
+    """Every look into the registry from a counter, allowed or refused: who, for which case, why."""
+
+    __tablename__ = "license_access_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+    clerk_id: Mapped[int] = mapped_column(Integer)
+    hall_code: Mapped[str] = mapped_column(String(32))
+    window_no: Mapped[int] = mapped_column(Integer)
+    ticket_no: Mapped[str] = mapped_column(String(16))
+    holder_id: Mapped[str] = mapped_column(String(32))
+    license_no: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    purpose: Mapped[str] = mapped_column(String(16))
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str] = mapped_column(String(200), default="", server_default="")

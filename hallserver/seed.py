@@ -18,7 +18,8 @@ from hallclient import wire
 from hallclient.validation import resident_id_check_digit
 from hallserver.changes import record_booking, record_change, record_ticket
 from hallserver.demo_catalog import DEMO_CATALOG
-from hallserver.models import Booking, CatalogItem, Clerk, Hall, Ticket, Window
+from hallserver.licenses import demo_licenses
+from hallserver.models import Booking, CatalogItem, Clerk, ELicense, Hall, Ticket, Window
 from hallserver.security import hash_password
 
 DEMO_HALL = "DEMO"
@@ -170,6 +171,7 @@ def seed_demo(s: Session, today: dt.date, *, public_key: str = "") -> SeedSummar
             s.merge(CatalogItem(code=item.code, version=item.version, body=body))
             record_change(s, wire.ChangeEntity.CATALOG_ITEM, item.code, body, None)
 
+    s.execute(delete(ELicense).where(ELicense.license_no.like(f"%-{today:%Y%m%d}%")))
     s.execute(delete(Ticket).where(Ticket.hall_code == DEMO_HALL, Ticket.date == today))
     s.execute(delete(Booking).where(Booking.hall_code == DEMO_HALL, Booking.date == today))
     rng = random.Random(today.toordinal())
@@ -195,6 +197,8 @@ def seed_demo(s: Session, today: dt.date, *, public_key: str = "") -> SeedSummar
         )
         s.add(booking)
         record_booking(s, booking)
+        types = sorted({t for m in item.materials for t in m.license_types})
+        s.add_all(demo_licenses(applicant, types, n, today))
         # The demo citizens have all checked in with their booking code: each holds a number.
         hh, mm = (int(x) for x in slot[:5].split(":"))
         ticket = Ticket(

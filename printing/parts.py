@@ -159,7 +159,8 @@ def item_pairs(facts: CaseFacts, t: Translate, *, brief: bool = False) -> list[t
 def materials_text(materials: Sequence[ReceivedMaterial], t: Translate) -> str:
     """A short list in running text: 1. 申请书（原件已核验）；2. …"""
     return t("；").join(
-        f"{i}. {m.name}（{check_text(m.check, t)}）" for i, m in enumerate(materials, start=1)
+        f"{i}. {m.name}（{check_text(m.check, t)}{'：' + m.source if m.source else ''}）"
+        for i, m in enumerate(materials, start=1)
     )
 
 
@@ -234,6 +235,7 @@ def check_text(check: MaterialCheck, t: Translate) -> str:
         MaterialCheck.COPY_TAKEN: t("已收复印件"),
         MaterialCheck.MISSING: t("未提交"),
         MaterialCheck.WRONG: t("不符合要求"),
+        MaterialCheck.E_LICENSE: t("由电子证照提供"),
     }[check]
 
 
@@ -251,8 +253,10 @@ def materials_table(materials: Sequence[ReceivedMaterial], layout: str, t: Trans
         heads = (t("序号"), t("材料名称"), t("核验情况"), t("复印件份数"))
     rows: list[list[Flowable]] = [[para(h, st.cell_center) for h in heads]]
     for i, m in enumerate(materials, start=1):
+        # The receipt says which papers the registry supplied, and which license it was.
+        name = f"{m.name}（{m.source}）" if m.source else m.name
         row = [
-            para(m.name, st.cell),
+            para(name, st.cell),
             para(check_text(m.check, t), st.cell_center),
             # Forms are kept in the original only: "0 copies" would read like something missing.
             para(str(m.copies) if m.copies else "—", st.cell_center),

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -50,9 +51,10 @@ CHECK_LABELS = {
     MaterialCheck.COPY_TAKEN: N_("已收复印件"),
     MaterialCheck.MISSING: N_("缺失"),
     MaterialCheck.WRONG: N_("不符合要求"),
+    MaterialCheck.E_LICENSE: N_("由电子证照提供"),
 }
 CHECK_KEYS = {Qt.Key.Key_1: 1, Qt.Key.Key_2: 2, Qt.Key.Key_3: 3, Qt.Key.Key_4: 4}
-COL_NAME, COL_NEED, COL_REVIEW, COL_CHECK, COL_NOTE = range(5)
+COL_NAME, COL_NEED, COL_REVIEW, COL_CHECK, COL_NOTE, COL_LICENSE = range(6)
 
 
 class CaseView(QWidget):
@@ -62,6 +64,8 @@ class CaseView(QWidget):
     reject_requested = Signal(object, object, str)
     complete_requested = Signal(object, object, str)
     item_chosen = Signal(str)  # a walk-in's item code
+    applicant_id_ready = Signal(str)  # a walk-in's ID number, valid: look up the registry
+    license_view_requested = Signal(str)  # the license number to open
     work_started = Signal()  # the clerk began working on the citizen in front of them
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -69,6 +73,8 @@ class CaseView(QWidget):
         self.setObjectName("caseView")
         self.context: ServiceContext | None = None
         self._started = False
+        self._materials_for: str | None = None
+        self._review_texts: dict[int, str] = {}
 
         self.title = QLabel()
         self.title.setObjectName("caseTitle")
@@ -123,20 +129,29 @@ class CaseView(QWidget):
         review_layout.addWidget(self.review_result)
         review_layout.addWidget(self.review_notes)
 
-        self.materials = QTableWidget(0, 5)
+        self.materials = QTableWidget(0, 6)
         self.materials.setObjectName("materialsTable")
         self.materials.setHorizontalHeaderLabels(
-            [_("申请材料"), _("要求"), _("网上预审"), _("现场核验"), _("问题说明（补正时必填）")]
+            [
+                _("申请材料"),
+                _("要求"),
+                _("网上预审"),
+                _("现场核验"),
+                _("问题说明（补正时必填）"),
+                _("电子证照"),
+            ]
         )
         self.materials.verticalHeader().setVisible(False)
         self.materials.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.materials.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.materials.installEventFilter(self)
         mh = self.materials.horizontalHeader()
-        mh.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
-        for col in (COL_NEED, COL_REVIEW, COL_CHECK):
+        for col in (COL_NAME, COL_REVIEW):
+            mh.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
+        for col in (COL_NEED, COL_CHECK):
             mh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         mh.setSectionResizeMode(COL_NOTE, QHeaderView.ResizeMode.Stretch)
+        mh.setSectionResizeMode(COL_LICENSE, QHeaderView.ResizeMode.ResizeToContents)
         self.materials_hint = QLabel(_("材料核验：选中一行按 1 已核原件、2 已收复印件、3 缺失、4 不符合要求"))
         self.materials_hint.setObjectName("hint")
 
@@ -226,6 +241,7 @@ class CaseView(QWidget):
             for edit in (self.name_edit, self.id_edit, self.phone_edit):
                 edit.clear()
             self.materials.setRowCount(0)
+            self._materials_for = None
             self.item_form.setRowVisible(self.item_chooser, False)
             self._update_decisions()
             return
@@ -243,7 +259,10 @@ class CaseView(QWidget):
         if not same_citizen:
             self._show_applicant(booking.applicant if booking else None)
         self._show_review(booking.pre_review if booking else None)
-        self._show_materials(ctx.item, booking.pre_review if booking else None)
+        if not (same_citizen and self._materials_for == (ctx.item.code if ctx.item else None)):
+            # Rebuilt only for a new citizen or item: the clerk's checks stay put otherwise.
+            self._show_materials(ctx.item, booking.pre_review if booking else None)
+        self._show_licenses(ctx)
         self._update_decisions()
 
     def _update_decisions(self) -> None:
@@ -297,6 +316,8 @@ class CaseView(QWidget):
 
     def _show_materials(self, item: wire.ServiceItem | None, review: wire.PreReview | None) -> None:
         kept = self.findings()
+        self._materials_for = item.code if item else None
+        self._review_texts = {}
         materials = item.materials if item else []
         reviewed = {m.material_code: m for m in review.materials} if review else {}
         self.materials.setRowCount(len(materials))
@@ -306,9 +327,11 @@ class CaseView(QWidget):
             self.materials.setItem(row, COL_NEED, QTableWidgetItem(need))
             r = reviewed.get(m.code)
             status = _(MATERIAL_REVIEW_LABELS[r.status]) if r else _("未预审")
-            self.materials.setItem(
-                row, COL_REVIEW, QTableWidgetItem(status + (f"：{r.note}" if r and r.note else ""))
-            )
+            review_text = status + (f"：{r.note}" if r and r.note else "")
+            self._review_texts[row] = review_text
+            cell = QTableWidgetItem(review_text)
+            cell.setToolTip(review_text)
+            self.materials.setItem(row, COL_REVIEW, cell)
             combo = QComboBox()
             combo.setObjectName(f"check_{m.code}")
             combo.addItem(_("请选择"), None)
@@ -331,6 +354,36 @@ class CaseView(QWidget):
         if materials:
             self.materials.setCurrentCell(0, COL_NAME)
 
+    def _show_licenses(self, ctx: ServiceContext) -> None:
+        """Materials the registry holds: marked 由电子证照提供 (unless the clerk chose otherwise), with a viewer."""
+        if ctx.item is None:
+            return
+        for row, m in enumerate(ctx.item.materials):
+            match = ctx.licenses.get(m.code)
+            combo = self.materials.cellWidget(row, COL_CHECK)
+            if not isinstance(combo, QComboBox):
+                continue
+            index = combo.findData(MaterialCheck.E_LICENSE)
+            # Only a valid license may stand in for the paper.
+            combo.model().item(index).setEnabled(bool(match and match.usable))  # type: ignore[attr-defined]
+            if match is None:
+                self.materials.removeCellWidget(row, COL_LICENSE)
+                continue
+            if match.usable and combo.currentData() is None:
+                combo.setCurrentIndex(index)
+            button = QPushButton(_("查看") if match.usable else _("无效"))
+            button.setObjectName(f"license_{m.code}")
+            button.setToolTip(match.describe())
+            button.clicked.connect(
+                lambda _c=False, no=match.license.license_no: self.license_view_requested.emit(no)
+            )
+            self.materials.setCellWidget(row, COL_LICENSE, button)
+            review = self.materials.item(row, COL_REVIEW)
+            if review is not None:
+                text = self._review_texts.get(row, "") + "；" + match.describe()
+                review.setText(text)
+                review.setToolTip(text)
+
     def _check_id(self, text: str) -> None:
         if self.id_edit.isReadOnly() or not text:
             self.id_hint.clear()
@@ -339,10 +392,12 @@ class CaseView(QWidget):
             self.id_hint.setText(_("还差 {n} 位").format(n=18 - len(text)))
             return
         try:
-            validate_resident_id(text)
+            number = validate_resident_id(text)
             self.id_hint.clear()
         except InvalidInput as exc:
             self.id_hint.setText(str(exc))
+            return
+        self.applicant_id_ready.emit(number)
 
     def fill_id_number(self, number: str) -> bool:
         """An ID-card reader's number goes into a walk-in's ID field; False if the field is not editable."""

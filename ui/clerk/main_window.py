@@ -6,6 +6,7 @@ only turns keys and clicks into those calls and shows what comes back.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable
@@ -124,6 +125,8 @@ class ClerkMainWindow(QMainWindow):
         self.case_view.complete_requested.connect(self.complete)
         self.case_view.item_chosen.connect(self.choose_item)
         self.case_view.work_started.connect(self.start_serving)
+        self.case_view.applicant_id_ready.connect(self.fetch_licenses)
+        self.case_view.license_view_requested.connect(self.view_license)
 
         self.paper_label = QLabel()
         self.paper_label.setObjectName("receiptLabel")
@@ -238,6 +241,8 @@ class ClerkMainWindow(QMainWindow):
         self.case_view.show_context(ctx)
         if ctx is not None:
             self.service_started.emit(ctx)
+            if ctx.booking is not None and not ctx.licenses:
+                self.fetch_licenses(ctx.booking.applicant.id_number)
         else:
             self.service_ended.emit()
 
@@ -287,7 +292,7 @@ class ClerkMainWindow(QMainWindow):
 
         def done(ticket: wire.Ticket) -> None:
             self.say(_("已重呼 {ticket}（第 {n} 次）").format(ticket=ticket.ticket_no, n=ticket.recalls))
-            self._serve(ServiceContext(ticket=ticket, booking=ctx.booking, item=ctx.item))
+            self._serve(dataclasses.replace(ctx, ticket=ticket))
 
         self._run(lambda: self.counter.recall(ctx.ticket), done, _("正在重呼…"))
 
@@ -341,9 +346,7 @@ class ClerkMainWindow(QMainWindow):
         def done(ticket: wire.Ticket) -> None:
             current = self.case_view.context
             if current is not None and current.ticket.ticket_no == ticket.ticket_no:
-                self.case_view.context = ServiceContext(
-                    ticket=ticket, booking=current.booking, item=current.item
-                )
+                self.case_view.context = dataclasses.replace(current, ticket=ticket)
                 self.queue.set_current(ticket)
 
         self.runner.run(lambda: self.counter.start_serving(ctx.ticket), done, self._show_error)
@@ -412,6 +415,48 @@ class ClerkMainWindow(QMainWindow):
         if ctx is None:
             return
         self.runner.run(lambda: self.counter.with_item(ctx, code), self._serve, self._show_error)
+
+    # -- e-licenses ---------------------------------------------------------------------
+
+    def fetch_licenses(self, holder_id: str) -> None:
+        """Ask the registry which materials it holds for the applicant now being served."""
+        ctx = self.case_view.context
+        if ctx is None or ctx.item is None or not any(m.license_types for m in ctx.item.materials):
+            return
+
+        def done(matches: dict[str, Any]) -> None:
+            current = self.case_view.context
+            if (
+                current is None
+                or current.ticket.ticket_no != ctx.ticket.ticket_no
+                or current.item != ctx.item
+            ):
+                return  # another citizen or item by now
+            self.case_view.show_context(dataclasses.replace(current, licenses=matches))
+            usable = sum(m.usable for m in matches.values())
+            if matches:
+                self.say(_("电子证照库提供 {n} 份材料，无需群众再交纸质材料").format(n=usable))
+
+        self.runner.run(lambda: self.counter.licenses(ctx, holder_id), done, self._show_error)
+
+    def view_license(self, license_no: str) -> None:
+        ctx = self.case_view.context
+        if ctx is None or ctx.item is None:
+            return
+        item_name = ctx.item.name
+        match = next((m for m in ctx.licenses.values() if m.license.license_no == license_no), None)
+        title = match.license.type_name if match else license_no
+
+        def show(pdf: bytes) -> None:
+            from ui.clerk.license_viewer import LicenseViewer
+
+            mark = _("仅供办理 {item} 使用 {date}").format(
+                item=item_name, date=self.counter.today().isoformat()
+            )
+            viewer = LicenseViewer(pdf, title, mark, self)
+            viewer.open()
+
+        self.runner.run(lambda: self.counter.license_file(ctx, license_no), show, self._show_error)
 
     # -- lookup and scanner ----------------------------------------------------------
 
