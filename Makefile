@@ -11,7 +11,7 @@ SCREENS := $(if $(wildcard $(SHARED_SCREENS)),$(SHARED_SCREENS),$(abspath tests/
 # and PostgreSQL, which the server tests start on loopback (tests/helpers/postgres.py).
 APT_PACKAGES := libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxkbcommon0 \
 	libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 poppler-utils fonts-droid-fallback zbar-tools \
-	postgresql
+	postgresql libpulse0
 
 .PHONY: run test lint typecheck pytest bootstrap system-deps catalogs clean bench
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from hallclient.counter import ClerkSession
@@ -71,6 +71,9 @@ class CounterApp(QObject):
             large_font=cs.large_font,
             speech_engine="auto",
         )
+        # The citizen's signature on the second screen goes into the receipt of their decision.
+        citizen = self.citizen
+        self.main_window.signature_provider = lambda: list(citizen.signature_strokes)
         self.citizen_placement = CitizenPlacement(self.citizen, cs.screen_name)
         if session.clerk.photo_url:
             self._load_clerk_photo(session.clerk.photo_url)
@@ -83,6 +86,12 @@ class CounterApp(QObject):
         self.main_window.show()
         self.runner.run(s.counter.refresh)
         s.sync_worker.start()
+        # Citizens' data past retention goes now and then once a day (the counter runs for weeks).
+        self.housekeeping()
+        self._housekeeping_timer = QTimer(self)
+        self._housekeeping_timer.setInterval(24 * 60 * 60 * 1000)
+        self._housekeeping_timer.timeout.connect(self.housekeeping)
+        self._housekeeping_timer.start()
         self.signed_in.emit()
 
     def place_citizen_screen(self) -> None:
@@ -137,6 +146,13 @@ class CounterApp(QObject):
                 case_no, level, decided_at=decided_at, reasons=reasons, comment=comment
             ),
             on_error=lambda exc: log.error("rating not stored: %s", type(exc).__name__),
+        )
+
+    def housekeeping(self) -> None:
+        self.runner.run(
+            self.services.housekeeping,
+            lambda n: log.info("retention purge cleared %s records", n),
+            lambda exc: log.error("retention purge failed: %s", type(exc).__name__),
         )
 
     def shutdown(self) -> None:

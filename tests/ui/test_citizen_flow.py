@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from pytestqt.qtbot import QtBot
 
 from hallclient import wire
-from hallclient.domain import MaterialCheck
+from hallclient.domain import MaterialCheck, ReceiptData
 from hallclient.ratings import BURST_RUN, REASONS
 from hallclient.wire import RatingLevel
 from ui.app import CounterApp
@@ -307,3 +307,14 @@ def test_locking_the_clerks_window_blanks_the_citizen_screen(qtbot: QtBot, count
     assert "********" not in "\n".join(
         lbl.text() for lbl in citizen.findChildren(QLabel) if lbl.isVisibleTo(citizen)
     )
+
+
+def test_the_citizens_signature_goes_into_the_receipt(qtbot: QtBot, counter_app: CounterApp) -> None:
+    sign_in(qtbot, counter_app)
+    mw = counter_app.main_window
+    assert mw is not None
+    case_no, strokes = serve_one(qtbot, counter_app)
+    outcome = mw.last_outcome
+    assert outcome is not None and outcome.case_no == case_no
+    assert isinstance(outcome.paper, ReceiptData)
+    assert outcome.paper.signature_strokes == strokes
