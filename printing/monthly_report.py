@@ -330,7 +330,7 @@ def window_table(data: MonthlyReportData, t: Translate) -> Table:
         )
         rows.append(line(label, w))
     rows.append(line(t("合计"), data.total))
-    table = Table(rows, colWidths=fractions([1.5, 1, 0.8, 1.2, 1, 1, 0.7, 1.2, 1.2]), repeatRows=1)
+    table = Table(rows, colWidths=fractions([2.2, 1, 0.8, 1.2, 1, 1, 0.7, 1.2, 1.2]), repeatRows=1)
     table.setStyle(
         grid_style(
             [
