@@ -49,12 +49,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import random
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -65,21 +63,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
 
+from bench.common import ServerProcess, postgres_helpers, prepare_db
 from bench.report import Result
 from hallclient import wire
-from hallserver.changes import record_ticket
-from hallserver.db import create_schema, make_engine, session_factory
 from hallserver.demo_catalog import DEMO_CATALOG
-from hallserver.models import ChangeLog, Clerk, Ticket, Window
-from hallserver.security import hash_password
-from hallserver.seed import DEMO_HALL, DEMO_PASSWORD, GIVEN, SURNAMES, resident_id, seed_demo
-from ui.demo_server import free_port
+from hallserver.seed import DEMO_HALL, DEMO_PASSWORD, GIVEN, SURNAMES, resident_id
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-from helpers.postgres import PostgresUnavailable, start_postgres  # noqa: E402
 
 WINDOWS = 200
 INTERVAL_S = 5.0
@@ -123,111 +114,6 @@ def _pct(values: list[float], q: int) -> float:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
-# -- setup ----------------------------------------------------------------------------------
-
-
-def _prepare(url: str, today: dt.date, windows: int, tickets: int) -> int:
-    """Seed the demo hall, add windows/clerks and waiting tickets; return the change log head."""
-    engine = make_engine(url)
-    try:
-        create_schema(engine)
-        with session_factory(engine)() as s:
-            seed_demo(s, today)
-            hashed = hash_password(DEMO_PASSWORD)
-            for no in range(4, windows + 1):
-                s.add(Window(hall_code=DEMO_HALL, window_no=no, name=f"综合受理 {no} 号窗口"))
-                s.add(
-                    Clerk(
-                        hall_code=DEMO_HALL,
-                        username=f"clerk{no}",
-                        name=f"窗口人员{no:03d}",
-                        staff_no=f"ZW-{1000 + no}",
-                        password_hash=hashed,
-                    )
-                )
-            rng = random.Random(today.toordinal())
-            first = dt.datetime.combine(today, dt.time(8, 30)).astimezone()
-            rows = []
-            for n in range(1, tickets + 1):
-                at = first + dt.timedelta(seconds=5 * n)
-                rows.append(
-                    Ticket(
-                        hall_code=DEMO_HALL,
-                        date=today,
-                        ticket_no=f"B{n:03d}",  # the walk-in numbering of hallserver.queue
-                        item_code=rng.choice(DEMO_CATALOG).code,
-                        state="waiting",
-                        issued_at=at,
-                        due_at=at,
-                    )
-                )
-            s.add_all(rows)
-            s.flush()
-            for t in rows:
-                record_ticket(s, t)
-            s.commit()
-            return int(s.scalar(select(func.max(ChangeLog.seq))) or 0)
-    finally:
-        engine.dispose()
-
-
-class ServerProcess:
-    def __init__(self, url: str, log_path: Path) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log_path = log_path
-        self._log = log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "hallserver",
-                "serve",
-                "--db",
-                url,
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
-
-    def wait_ready(self, timeout_s: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"hallserver exited with {self.proc.returncode}: {self.log_tail()}")
-            try:
-                if httpx.get(f"{self.base}{API}/health", timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"hallserver did not answer /health within {timeout_s:.0f} s: {self.log_tail()}")
-
-    def log_tail(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(encoding="utf-8", errors="replace")[-1500:]
-
-    def stop(self) -> None:
-        try:
-            if self.proc.poll() is None:
-                self.proc.terminate()
-                try:
-                    self.proc.wait(15)
-                except subprocess.TimeoutExpired:
-                    self.proc.kill()
-                    self.proc.wait(10)
-        finally:
-            self._log.close()
 
 
 def _server_log_summary(text: str) -> str:
@@ -411,8 +297,9 @@ class Load:
     ) -> httpx.Response | None:
         """One timed request; None when it failed (counted as an error while measuring)."""
         t0 = time.perf_counter()
+        resp: httpx.Response | None = None
         try:
-            resp = await client.request(method, f"{API}{path}", **kw)
+            answer = await client.request(method, f"{API}{path}", **kw)
         except httpx.HTTPError as exc:
             resp = None
             failure = f"{endpoint}: {type(exc).__name__}"
@@ -423,7 +310,8 @@ class Load:
                 self.stats.errors[f"{endpoint}: unfinished at hard stop"] += 1
             raise
         else:
-            failure = "" if resp.is_success else f"{endpoint}: HTTP {resp.status_code}"
+            resp = answer
+            failure = "" if answer.is_success else f"{endpoint}: HTTP {answer.status_code}"
         ms = (time.perf_counter() - t0) * 1000
         if self.measuring or endpoint == "login":
             self.stats.record(endpoint, ms)
@@ -544,7 +432,7 @@ async def _drive(
 def _measure(label: str, url: str, folder: Path, duration_s: float) -> tuple[Stats, float, str, float]:
     today = dt.date.today()
     max_rounds = int(duration_s / (INTERVAL_S * (1 - JITTER))) + 2
-    head = _prepare(url, today, WINDOWS, WINDOWS * max_rounds // 2 + 100)
+    head = prepare_db(url, today, windows=WINDOWS, tickets=WINDOWS * max_rounds // 2 + 100)
     server = ServerProcess(url, folder / f"server-{label}.log")
     try:
         server.wait_ready()
@@ -617,9 +505,10 @@ def run(quick: bool) -> list[Result]:
     try:
         sqlite_url = f"sqlite:///{folder / 'hallserver.sqlite'}"
         results += _results("SQLite", *_measure("SQLite", sqlite_url, folder, duration_s))
+        pg_helpers = postgres_helpers()
         try:
-            pg = start_postgres()
-        except PostgresUnavailable as exc:
+            pg = pg_helpers.start_postgres()
+        except pg_helpers.PostgresUnavailable as exc:
             print(f"server_load: PostgreSQL skipped: {exc}", file=sys.stderr)
         else:
             try:
