@@ -288,7 +288,7 @@ def check_device_key(cfg: Config) -> Check:
     if backend is not None:
         import keyring
 
-        where = f"系统密钥环（{type(backend).__name__}）"
+        where = f"系统密钥环（{type(backend).__module__.rsplit('.', 1)[-1]}）"  # SecretService, Windows…
         try:
             stored = keyring.get_password(keystore.SERVICE, cfg.counter.device_id or "device")
         except Exception as exc:  # locked or refusing keystores raise their own exception types
