@@ -205,7 +205,7 @@ def test_review_a_burst(qtbot: QtBot, window: SupervisorWindow, month: Dataset, 
     panel.table.selectRow(0)
     panel.note.setText("已调看监控")
     qtbot.mouseClick(panel.suspicious, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: panel.items and panel.items[0].review is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: bool(panel.items) and panel.items[0].review is not None, timeout=10_000)
     assert panel.items[0].review is not None and panel.items[0].review.verdict is wire.BurstVerdict.SUSPICIOUS
     assert panel.table.item(0, 8).text().startswith("可疑")
     assert w.grab().save(str(shots / "supervisor_bursts.png"))
