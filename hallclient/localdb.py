@@ -32,7 +32,7 @@ from hallclient.i18n import _
 
 # PRAGMA user_version of a file this client writes. Files from version 1 (before
 # versioning) report 0 but have tables; each step below upgrades one version.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 MIGRATIONS: dict[int, list[str]] = {
     2: [
         # How often an op was offered to the server, and the last reason it was not taken:
@@ -79,6 +79,47 @@ MIGRATIONS: dict[int, list[str]] = {
         "ALTER TABLE cases ADD COLUMN op_id VARCHAR(36)",
         "ALTER TABLE cases ADD COLUMN acked_at DATETIME",
         "CREATE INDEX ix_cases_op_id ON cases (op_id)",
+    ],
+    6: [
+        # Captured paper materials (one encrypted PDF each) on their way to the back office, the
+        # cases to forward once their materials are up, and the back office's answers.
+        # IF NOT EXISTS: a file rebuilt from an older one by create_all already has them.
+        "CREATE TABLE IF NOT EXISTS captures ("
+        " id VARCHAR(36) NOT NULL,"
+        " subject VARCHAR(64) NOT NULL,"
+        " case_no VARCHAR(40),"
+        " material_code VARCHAR(64) NOT NULL,"
+        " material_name VARCHAR(200) NOT NULL,"
+        " sha256 VARCHAR(64) NOT NULL,"
+        " pages INTEGER NOT NULL,"
+        " size INTEGER NOT NULL,"
+        " pdf_enc BLOB NOT NULL,"
+        " created_at DATETIME NOT NULL,"
+        " upload_state VARCHAR(16) NOT NULL,"
+        " sent INTEGER NOT NULL,"
+        " attempts INTEGER NOT NULL,"
+        " last_error TEXT NOT NULL,"
+        " uploaded_at DATETIME,"
+        " PRIMARY KEY (id),"
+        " CONSTRAINT uq_captures_subject_material UNIQUE (subject, material_code))",
+        "CREATE INDEX IF NOT EXISTS ix_captures_case_no ON captures (case_no)",
+        "CREATE INDEX IF NOT EXISTS ix_captures_upload_state ON captures (upload_state)",
+        "CREATE TABLE IF NOT EXISTS forwards ("
+        " case_no VARCHAR(40) NOT NULL,"
+        " state VARCHAR(16) NOT NULL,"
+        " attempts INTEGER NOT NULL,"
+        " last_error TEXT NOT NULL,"
+        " created_at DATETIME NOT NULL,"
+        " forwarded_at DATETIME,"
+        " PRIMARY KEY (case_no))",
+        "CREATE TABLE IF NOT EXISTS back_office ("
+        " case_no VARCHAR(40) NOT NULL,"
+        " department VARCHAR(100) NOT NULL,"
+        " state VARCHAR(16) NOT NULL,"
+        " body TEXT NOT NULL,"
+        " ready_for_pickup BOOLEAN NOT NULL,"
+        " updated_at DATETIME NOT NULL,"
+        " PRIMARY KEY (case_no))",
     ],
 }
 
@@ -326,3 +367,57 @@ def _backup(engine: Engine, path: Path, version: int) -> None:
             dst.close()
     finally:
         raw.close()
+
+
+# -- version 6: captured materials and the back office -----------------------------------------
+
+
+class CaptureRow(Base):
+    """One material's PDF captured at the counter, AES-GCM encrypted, and its upload progress.
+
+    ``subject`` is the service the material was captured for (the ticket or booking) before
+    the case number exists; ``case_no`` is set when the case is accepted. Upload states:
+    ``held`` (no accepted case yet), ``pending``, ``uploaded``.
+    """
+
+    __tablename__ = "captures"
+    __table_args__ = (UniqueConstraint("subject", "material_code", name="uq_captures_subject_material"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64))
+    case_no: Mapped[str | None] = mapped_column(String(40), nullable=True, index=True)
+    material_code: Mapped[str] = mapped_column(String(64))
+    material_name: Mapped[str] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(Integer)
+    pdf_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    upload_state: Mapped[str] = mapped_column(String(16), default="held", index=True)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    uploaded_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class ForwardRow(Base):
+    """An accepted case to send to its back office once all its captured materials are up."""
+
+    __tablename__ = "forwards"
+    case_no: Mapped[str] = mapped_column(String(40), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    forwarded_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
+class BackOfficeRow(Base):
+    """The back office's latest word on a case (wire.BackOfficeStatus as JSON), from /sync/pull."""
+
+    __tablename__ = "back_office"
+    case_no: Mapped[str] = mapped_column(String(40), primary_key=True)
+    department: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text)
+    ready_for_pickup: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)

@@ -35,12 +35,15 @@ from hallclient.crypto import FieldCipher
 from hallclient.i18n import _
 from hallclient.localdb import (
     AuditRow,
+    BackOfficeRow,
     BookingRow,
+    CaptureRow,
     CaseRow,
     CaseSequenceRow,
     CatalogItemRow,
     DocumentRow,
     FollowUpRow,
+    ForwardRow,
     OutboxRow,
     RatingRow,
     SyncStateRow,
@@ -87,6 +90,24 @@ class CaseView:
     notes: str = ""
     correction_deadline: dt.date | None = None
     picked_up_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class CaptureInfo:
+    """A captured material (its PDF stays encrypted in the store) and how far its upload got."""
+
+    capture_id: str
+    subject: str
+    case_no: str | None
+    material_code: str
+    material_name: str
+    sha256: str
+    pages: int
+    size: int
+    created_at: dt.datetime
+    upload_state: str  # held | pending | uploaded
+    sent: int = 0
+    last_error: str = ""
 
 
 class StoreError(Exception):
@@ -792,6 +813,283 @@ class Store:
         with self._write() as s:
             s.execute(update(OutboxRow).where(OutboxRow.op_id == op_id).values(conflict_acknowledged=True))
             self._audit(s, AuditAction.CONFLICT_ACK, op_id, "", now or dt.datetime.now())
+
+    # -- captured materials and the back office (version 6) ------------------------------------
+
+    def _material_aead(self) -> Any:
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        if getattr(self, "_material_aead_cache", None) is None:
+            self._material_aead_cache = AESGCM(self._cipher.derive("captured materials"))
+        return self._material_aead_cache
+
+    def _seal_pdf(self, capture_id: str, pdf: bytes) -> bytes:
+        import secrets
+
+        nonce = secrets.token_bytes(12)
+        # The row's id is bound in: a blob copied onto another row does not decrypt.
+        sealed: bytes = self._material_aead().encrypt(nonce, pdf, capture_id.encode("ascii"))
+        return b"m1:" + nonce + sealed
+
+    def _open_pdf(self, capture_id: str, blob: bytes) -> bytes:
+        if blob == PURGED:
+            raise StoreError(_("该材料的扫描件已按期清除"))
+        if not blob.startswith(b"m1:"):
+            raise StoreError(_("材料扫描件的格式无法识别"))
+        body = blob[3:]
+        pdf: bytes = self._material_aead().decrypt(body[:12], body[12:], capture_id.encode("ascii"))
+        return pdf
+
+    @staticmethod
+    def _capture_info(r: CaptureRow) -> CaptureInfo:
+        return CaptureInfo(
+            capture_id=r.id,
+            subject=r.subject,
+            case_no=r.case_no,
+            material_code=r.material_code,
+            material_name=r.material_name,
+            sha256=r.sha256,
+            pages=r.pages,
+            size=r.size,
+            created_at=r.created_at,
+            upload_state=r.upload_state,
+            sent=r.sent,
+            last_error=r.last_error,
+        )
+
+    def save_capture(
+        self,
+        *,
+        subject: str,
+        material_code: str,
+        material_name: str,
+        pdf: bytes,
+        sha256: str,
+        pages: int,
+        now: dt.datetime,
+    ) -> CaptureInfo:
+        """Keep a material's PDF (encrypted); capturing the same material again replaces it,
+        unless its case already went to the back office."""
+        capture_id = str(uuid.uuid4())
+        with self._write() as s:
+            old = s.scalar(
+                select(CaptureRow).where(
+                    CaptureRow.subject == subject, CaptureRow.material_code == material_code
+                )
+            )
+            case_no = None
+            if old is not None:
+                case_no = old.case_no
+                s.delete(old)
+                s.flush()
+            else:
+                case_no = s.scalar(
+                    select(CaptureRow.case_no).where(
+                        CaptureRow.subject == subject, CaptureRow.case_no.is_not(None)
+                    )
+                )
+            if case_no is not None:
+                fwd = s.get(ForwardRow, case_no)
+                if fwd is not None and fwd.state == "done":
+                    raise StoreError(_("办件 {case_no} 已转后台审批，不能再更换材料").format(case_no=case_no))
+            row = CaptureRow(
+                id=capture_id,
+                subject=subject,
+                case_no=case_no,
+                material_code=material_code,
+                material_name=material_name,
+                sha256=sha256,
+                pages=pages,
+                size=len(pdf),
+                pdf_enc=self._seal_pdf(capture_id, pdf),
+                created_at=_naive(now),
+                upload_state="pending" if case_no else "held",
+                sent=0,
+                attempts=0,
+                last_error="",
+            )
+            s.add(row)
+            return self._capture_info(row)
+
+    def captures_of(self, subject: str | None = None, *, case_no: str | None = None) -> list[CaptureInfo]:
+        """The materials captured for a service (ticket/booking subject) or an accepted case."""
+        query = select(CaptureRow)
+        if subject is not None:
+            query = query.where(CaptureRow.subject == subject)
+        if case_no is not None:
+            query = query.where(CaptureRow.case_no == case_no)
+        with self._session() as s:
+            rows = s.scalars(query.order_by(CaptureRow.material_code)).all()
+            return [self._capture_info(r) for r in rows]
+
+    def captured_materials(self, subject: str) -> dict[str, CaptureInfo]:
+        """Which materials of this service are captured: material code -> what was captured."""
+        return {c.material_code: c for c in self.captures_of(subject)}
+
+    def capture_pdf(self, capture_id: str) -> bytes:
+        with self._session() as s:
+            row = s.get(CaptureRow, capture_id)
+            if row is None:
+                raise StoreError(_("没有这份材料扫描件"))
+            return self._open_pdf(row.id, row.pdf_enc)
+
+    def delete_capture(self, subject: str, material_code: str) -> bool:
+        with self._write() as s:
+            row = s.scalar(
+                select(CaptureRow).where(
+                    CaptureRow.subject == subject, CaptureRow.material_code == material_code
+                )
+            )
+            if row is None or row.upload_state != "held":
+                return False
+            s.delete(row)
+            return True
+
+    def queue_forward(self, subject: str, case_no: str, now: dt.datetime) -> int:
+        """受理之后: attach the service's captures to the case and queue the case for its back office.
+
+        One transaction; returns how many materials go with it. Idempotent.
+        """
+        with self._write() as s:
+            n = s.execute(
+                update(CaptureRow)
+                .where(CaptureRow.subject == subject, CaptureRow.case_no.is_(None))
+                .values(case_no=case_no, upload_state="pending")
+            ).rowcount  # type: ignore[attr-defined]
+            if s.get(ForwardRow, case_no) is None:
+                s.add(
+                    ForwardRow(
+                        case_no=case_no, state="pending", attempts=0, last_error="", created_at=_naive(now)
+                    )
+                )
+            return int(n)
+
+    def pending_uploads(self, limit: int = 20) -> list[CaptureInfo]:
+        with self._session() as s:
+            rows = s.scalars(
+                select(CaptureRow)
+                .where(CaptureRow.upload_state == "pending")
+                .order_by(CaptureRow.created_at, CaptureRow.id)
+                .limit(limit)
+            ).all()
+            return [self._capture_info(r) for r in rows]
+
+    def record_upload_progress(self, capture_id: str, sent: int) -> None:
+        with self._write() as s:
+            s.execute(update(CaptureRow).where(CaptureRow.id == capture_id).values(sent=sent))
+
+    def record_upload_failure(self, capture_id: str, error: str) -> None:
+        with self._write() as s:
+            s.execute(
+                update(CaptureRow)
+                .where(CaptureRow.id == capture_id)
+                .values(attempts=CaptureRow.attempts + 1, last_error=error[:500])
+            )
+
+    def mark_uploaded(self, capture_id: str, now: dt.datetime) -> None:
+        with self._write() as s:
+            s.execute(
+                update(CaptureRow)
+                .where(CaptureRow.id == capture_id)
+                .values(upload_state="uploaded", sent=CaptureRow.size, last_error="", uploaded_at=_naive(now))
+            )
+
+    def forwards_due(self) -> list[tuple[str, list[CaptureInfo]]]:
+        """Cases to forward whose captured materials are all on the server, with those materials."""
+        with self._session() as s:
+            cases = s.scalars(
+                select(ForwardRow.case_no)
+                .where(ForwardRow.state == "pending")
+                .order_by(ForwardRow.created_at)
+            ).all()
+            out = []
+            for case_no in cases:
+                rows = s.scalars(select(CaptureRow).where(CaptureRow.case_no == case_no)).all()
+                if all(r.upload_state == "uploaded" for r in rows):
+                    out.append((case_no, [self._capture_info(r) for r in rows]))
+            return out
+
+    def mark_forwarded(self, case_no: str, now: dt.datetime) -> None:
+        with self._write() as s:
+            s.execute(
+                update(ForwardRow)
+                .where(ForwardRow.case_no == case_no)
+                .values(state="done", last_error="", forwarded_at=_naive(now))
+            )
+
+    def record_forward_failure(self, case_no: str, error: str) -> None:
+        with self._write() as s:
+            s.execute(
+                update(ForwardRow)
+                .where(ForwardRow.case_no == case_no)
+                .values(attempts=ForwardRow.attempts + 1, last_error=error[:500])
+            )
+
+    def forward_state(self, case_no: str) -> tuple[str, str] | None:
+        """('pending' | 'done', last error) of a case queued for its back office, or None."""
+        with self._session() as s:
+            row = s.get(ForwardRow, case_no)
+            return (row.state, row.last_error) if row else None
+
+    def uploads_waiting(self) -> tuple[int, int]:
+        """(materials not yet uploaded, cases not yet forwarded): for the status bar."""
+        with self._session() as s:
+            materials = s.scalar(
+                select(func.count()).select_from(CaptureRow).where(CaptureRow.upload_state == "pending")
+            )
+            forwards = s.scalar(
+                select(func.count()).select_from(ForwardRow).where(ForwardRow.state == "pending")
+            )
+            return int(materials or 0), int(forwards or 0)
+
+    def apply_back_office(self, statuses: Sequence[wire.BackOfficeStatus], now: dt.datetime) -> None:
+        """The back office's word on cases, from /sync/pull: the server wins, latest change last."""
+        with self._write() as s:
+            for st in statuses:
+                s.merge(
+                    BackOfficeRow(
+                        case_no=st.case_no,
+                        department=st.department,
+                        state=st.state.value,
+                        body=st.model_dump_json(),
+                        ready_for_pickup=st.ready_for_pickup,
+                        updated_at=_naive(now),
+                    )
+                )
+
+    def back_office_status(self, case_no: str) -> wire.BackOfficeStatus | None:
+        with self._session() as s:
+            row = s.get(BackOfficeRow, case_no)
+            return wire.BackOfficeStatus.model_validate_json(row.body) if row else None
+
+    def ready_for_pickup(self, window_no: int | None = None) -> list[tuple[CaseView, wire.BackOfficeStatus]]:
+        """Cases the back office decided whose result waits at the window (待取件), oldest first."""
+        with self._session() as s:
+            query = (
+                select(CaseRow, BackOfficeRow)
+                .join(BackOfficeRow, BackOfficeRow.case_no == CaseRow.case_no)
+                .where(BackOfficeRow.ready_for_pickup.is_(True), CaseRow.picked_up_at.is_(None))
+                .order_by(BackOfficeRow.updated_at, CaseRow.case_no)
+            )
+            if window_no is not None:
+                query = query.where(CaseRow.window_no == window_no)
+            rows = s.execute(query).all()
+            return [(self._case_view(c), wire.BackOfficeStatus.model_validate_json(b.body)) for c, b in rows]
+
+    def purge_captures(self, now: dt.datetime, retention_days: int) -> int:
+        """Clear captured PDFs uploaded more than ``retention_days`` ago; the server keeps the case's copy."""
+        cutoff = _naive(now) - dt.timedelta(days=retention_days)
+        with self._write() as s:
+            n = s.execute(
+                update(CaptureRow)
+                .where(
+                    CaptureRow.upload_state == "uploaded",
+                    CaptureRow.uploaded_at < cutoff,
+                    CaptureRow.pdf_enc != PURGED,
+                )
+                .values(pdf_enc=PURGED)
+            ).rowcount  # type: ignore[attr-defined]
+        return int(n)
 
 
 def _naive(t: dt.datetime) -> dt.datetime:

@@ -412,6 +412,7 @@ class ChangeEntity(StrEnum):
     BOOKING = "booking"
     CATALOG_ITEM = "catalog_item"
     TICKET = "ticket"
+    CASE_STATUS = "case_status"  # the back office's progress on a case (BackOfficeStatus)
 
 
 class Change(WireModel):
@@ -666,3 +667,86 @@ class ExportFile(WireModel):
     media_type: str
     rows: int = Field(ge=0)
     content_base64: str
+
+
+# -- captured materials and the back office (前台综合受理、后台分类审批) ------------------------
+
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+MAX_UPLOAD_BYTES = 64 * 1024 * 1024  # one material's PDF; a 50-page A4 material is about 15 MB
+UPLOAD_CHUNK_BYTES = 256 * 1024  # what a counter sends per request; the server takes up to 1 MiB
+
+
+class UploadCreateRequest(WireModel):
+    """Announce a captured material's PDF; the id is the counter's, so announcing again is harmless."""
+
+    case_no: str = Field(min_length=1, max_length=48)
+    material_code: str = Field(min_length=1, max_length=64)
+    material_name: str = Field(default="", max_length=200)
+    sha256: str = Field(pattern=SHA256_PATTERN, description="SHA-256 of the whole file, lower-case hex")
+    size: int = Field(ge=1, le=MAX_UPLOAD_BYTES)
+    pages: int = Field(ge=1, le=1000)
+    media_type: str = Field(default="application/pdf", pattern=r"^application/pdf$")
+
+
+class UploadStatus(WireModel):
+    """How much of an upload the server holds: the next chunk starts at ``received``."""
+
+    upload_id: uuid.UUID
+    received: int = Field(ge=0)
+    size: int
+    sha256: str
+    complete: bool = Field(description="Assembled and its SHA-256 checked")
+
+
+class ForwardedMaterial(WireModel):
+    material_code: str = Field(min_length=1, max_length=64)
+    upload_id: uuid.UUID
+
+
+class ForwardRequest(WireModel):
+    """Send an accepted case with its captured materials to its department's back-office queue."""
+
+    case_no: str = Field(min_length=1, max_length=48)
+    materials: list[ForwardedMaterial] = Field(default_factory=list, max_length=200)
+
+
+class BackOfficeState(StrEnum):
+    FORWARDED = "forwarded"  # in the department's queue
+    APPROVED = "approved"  # 准予许可: result paper ready at the window
+    NOT_APPROVED = "not_approved"  # 不予许可: the decision with reasons ready at the window
+
+
+class BackOfficeStatus(WireModel):
+    """A case's state in the back office; also the data of a ``case_status`` change."""
+
+    case_no: str
+    department: str
+    state: BackOfficeState
+    forwarded_at: dt.datetime
+    decided_at: dt.datetime | None = None
+    reasons: list[str] = Field(default_factory=list, description="不予许可: the reasons given")
+    remark: str = ""
+    result_sha256: str = Field(default="", description="SHA-256 of the result paper's PDF ('' when none)")
+    ready_for_pickup: bool = False
+
+
+class TimelineKind(StrEnum):
+    ACCEPTED = "accepted"  # 窗口受理
+    FORWARDED = "forwarded"  # 流转至后台
+    DECIDED = "decided"  # 后台审批
+    READY = "ready"  # 待取件
+    PICKED_UP = "picked_up"  # 已出件
+
+
+class TimelineEvent(WireModel):
+    kind: TimelineKind
+    at: dt.datetime
+    actor: str = ""
+    note: str = ""
+
+
+class CaseTimeline(WireModel):
+    case_no: str
+    item_code: str
+    department: str
+    events: list[TimelineEvent]
