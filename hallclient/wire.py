@@ -76,8 +76,13 @@ class LoginRequest(WireModel):
     hall_code: str = Field(min_length=1, max_length=32)
     window_no: int = Field(ge=1, le=999)
     username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    password: str = Field(min_length=1, max_length=256, repr=False)
     device_id: str = Field(min_length=1, max_length=64)
+    # The second factor, where the hall requires it: the authenticator's 6-digit code, or
+    # instead one of the clerk's one-time recovery codes (备用码).
+    # (repr=False: a model printed into a log or a traceback never shows a factor.)
+    totp_code: str | None = Field(default=None, max_length=16, repr=False)
+    recovery_code: str | None = Field(default=None, max_length=32, repr=False)
 
 
 class ClerkInfo(WireModel):
@@ -93,6 +98,13 @@ class LoginResponse(WireModel):
     expires_at: dt.datetime
     clerk: ClerkInfo
     hall_name: str
+    # True when this sign-in took two factors; offline sign-ins then take both as well.
+    second_factor: bool = False
+    # The clerk's TOTP secret (base32), sent after a two-factor sign-in only, so the counter can
+    # check codes offline; it keeps it encrypted under a key derived from the password.
+    totp_secret: str | None = Field(default=None, repr=False)
+    # After a sign-in with a recovery code: how many unused ones the clerk has left.
+    recovery_codes_left: int | None = None
 
 
 # -- catalog ------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""``hallserver``: serve, init-db, seed --demo|--bookings N, clerk add|disable|reset-password, export."""
+"""``hallserver``: serve, init-db, seed --demo|--bookings N, clerk add|disable|reset-password|enrol-totp|require-totp, export."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -92,6 +92,37 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--username", required=True)
         if action == "reset-password":
             sp.add_argument("--password-stdin", action="store_true")
+    enrol = with_db(
+        csub.add_parser(
+            "enrol-totp",
+            help="bind a clerk's phone authenticator (second factor) and print one-time recovery codes",
+            description=(
+                "Creates the clerk's TOTP secret (RFC 6238) and prints the otpauth URI, a QR code to "
+                "scan with an authenticator app (身份验证器) and 10 one-time recovery codes (备用码), "
+                "shown this once and stored hashed. An enrolled clerk signs in with password and code."
+            ),
+        )
+    )
+    enrol.add_argument("username", metavar="USER")
+    enrol.add_argument("--hall", default=None, help="the clerk's hall (needed when USER exists in several)")
+    enrol.add_argument(
+        "--png", type=Path, default=None, metavar="FILE", help="also write the QR code as PNG (0600)"
+    )
+    enrol.add_argument(
+        "--reset",
+        action="store_true",
+        help="replace an existing enrolment (a lost phone): new secret and codes",
+    )
+    policy = with_db(
+        csub.add_parser(
+            "require-totp",
+            help="whether the hall's clerks must sign in with the second factor (default: required)",
+        )
+    )
+    policy.add_argument("--hall", required=True)
+    policy.add_argument(
+        "--off", action="store_true", help="password alone (not for production: 等保 level 3)"
+    )
 
     exp = sub.add_parser(
         "export",
@@ -370,10 +401,97 @@ def _to_file(table: export.Table, out: Path, fmt: str) -> int:
     return n
 
 
+def _enrol_totp(args: argparse.Namespace, engine: Engine) -> int:
+    """Bind a clerk's authenticator: secret, QR code (terminal and --png), recovery codes."""
+    from hallserver import totp
+    from hallserver.models import Clerk, Hall, LoginEvent, RecoveryCode
+
+    now = dt.datetime.now(dt.UTC)
+    with session_factory(engine)() as s:
+        query = select(Clerk).where(Clerk.username == args.username)
+        if args.hall is not None:
+            if s.get(Hall, args.hall) is None:
+                raise CliError(f"大厅编码 {args.hall} 不存在")
+            query = query.where(Clerk.hall_code == args.hall)
+        found = list(s.scalars(query))
+        if not found:
+            raise CliError(f"没有账号 {args.username}" + (f"（大厅 {args.hall}）" if args.hall else ""))
+        if len(found) > 1:
+            halls = "、".join(sorted(c.hall_code for c in found))
+            raise CliError(f"账号 {args.username} 在多个大厅都有（{halls}），请用 --hall 指定")
+        clerk = found[0]
+        if clerk.totp_secret is not None and not args.reset:
+            raise CliError(f"账号 {args.username} 已绑定动态口令；手机丢失或更换时加 --reset 重新绑定")
+        hall = s.get(Hall, clerk.hall_code)
+        assert hall is not None
+        secret = totp.new_secret()
+        codes = totp.new_recovery_codes()
+        clerk.totp_secret = secret
+        clerk.totp_last_step = None
+        clerk.totp_enrolled_at = now
+        s.execute(delete(RecoveryCode).where(RecoveryCode.clerk_id == clerk.id))
+        s.add_all(RecoveryCode(clerk_id=clerk.id, code_hash=totp.hash_recovery_code(c)) for c in codes)
+        s.add(
+            LoginEvent(
+                at=now,
+                hall_code=clerk.hall_code,
+                window_no=0,
+                device_id="hallserver-cli",
+                clerk_id=clerk.id,
+                username=clerk.username,
+                outcome="totp_reset" if args.reset else "totp_enrolled",
+                factor="enrol",
+            )
+        )
+        uri = totp.provisioning_uri(secret, clerk.username, hall.code, hall.name)
+        if args.png is not None:
+            try:
+                totp.write_qr_png(uri, args.png)
+            except OSError as exc:
+                raise CliError(f"无法写入 {args.png}：{exc.strerror or exc}") from exc
+        s.commit()
+    grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+    print(f"{clerk.name}（{clerk.username}，{hall.name}）的动态口令已绑定。")
+    print("请本人用手机身份验证器（如 Microsoft Authenticator、Google 身份验证器、FreeOTP）扫描：\n")
+    print(totp.qr_terminal(uri))
+    print(f"\n无法扫码时手动输入密钥：{grouped}（基于时间，30 秒，6 位）")
+    print(f"otpauth 地址：{uri}")
+    if args.png is not None:
+        print(f"二维码图片：{args.png}（含密钥，扫码后请删除）")
+    if not hall.require_second_factor:
+        print(f"注意：大厅 {hall.code} 目前未要求动态口令；此账号绑定后仍须密码加动态口令登录。")
+    print(
+        "\n一次性备用码（手机不在身边时代替动态口令，每个只能用一次；只显示这一次，请打印或抄下交本人保管）："
+    )
+    for code in codes:
+        print(f"  {code}")
+    return 0
+
+
+def _require_totp(args: argparse.Namespace, engine: Engine) -> int:
+    from hallserver.models import Hall
+
+    with session_factory(engine)() as s:
+        hall = s.get(Hall, args.hall)
+        if hall is None:
+            raise CliError(f"大厅编码 {args.hall} 不存在")
+        hall.require_second_factor = not args.off
+        s.commit()
+    if args.off:
+        print(f"大厅 {args.hall}：未绑定动态口令的账号可仅凭密码登录（不符合等保三级要求，仅供过渡）")
+    else:
+        print(f"大厅 {args.hall}：所有账号须用密码加动态口令登录")
+    return 0
+
+
 def _clerk(args: argparse.Namespace, engine: Engine) -> int:
     from hallserver.models import Clerk, Hall
     from hallserver.security import hash_password
 
+    if args.action == "enrol-totp":
+        return _enrol_totp(args, engine)
+    if args.action == "require-totp":
+        return _require_totp(args, engine)
     with session_factory(engine)() as s:
         if s.get(Hall, args.hall) is None:
             raise CliError(f"大厅编码 {args.hall} 不存在")

@@ -21,6 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -72,6 +73,9 @@ class Hall(Base):
     name: Mapped[str] = mapped_column(String(200))
     # Ed25519 public key (url-safe base64) that checks the signatures on printed documents.
     public_key: Mapped[str] = mapped_column(String(64), default="")
+    # 等保 level 3 asks for two authentication techniques: clerks sign in with password and a
+    # TOTP code. On unless switched off; the DEMO hall (hallserver/seed.py) switches it off.
+    require_second_factor: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Window(Base):
@@ -104,6 +108,11 @@ class Clerk(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
+    # The TOTP (RFC 6238) secret, base32; None until `hallserver clerk enrol-totp`.
+    totp_secret: Mapped[str | None] = mapped_column(String(64), default=None)
+    # The last time-step whose code was accepted: a code is good once, however long its window.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    totp_enrolled_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
 
 
 class AuthToken(Base):
@@ -117,6 +126,40 @@ class AuthToken(Base):
     device_id: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     revoked: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RecoveryCode(Base):
+    """A clerk's one-time recovery code (备用码) for when the phone is not at hand; argon2-hashed."""
+
+    __tablename__ = "clerk_recovery_codes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    clerk_id: Mapped[int] = mapped_column(ForeignKey("clerks.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(200))
+    used_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+
+class LoginEvent(Base):
+    """Every sign-in attempt and second-factor enrolment, kept like the other access logs.
+
+    Only insert, never update or delete (docs/security.md: at least 180 days, 网络安全法 §21).
+    ``username`` is set only when it names an account, so a password typed into the user
+    name field is never stored; codes and secrets are never stored.
+    """
+
+    __tablename__ = "login_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+    hall_code: Mapped[str] = mapped_column(String(32))
+    window_no: Mapped[int] = mapped_column(Integer)
+    device_id: Mapped[str] = mapped_column(String(64))
+    clerk_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    username: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # "ok", or the error code the client got (bad_credentials, totp_invalid, account_locked, ...)
+    outcome: Mapped[str] = mapped_column(String(32))
+    # password | totp | recovery_code | enrol
+    factor: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
 
 class CatalogItem(Base):

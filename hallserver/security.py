@@ -1,4 +1,4 @@
-"""Clerk passwords (argon2), bearer tokens, lockout and the one-device-per-window rule."""
+"""Clerk passwords (argon2) and second factor (TOTP), bearer tokens, lockout, the login log, one device per window."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hallclient import wire
+from hallserver import totp
 from hallserver.errors import ApiError
-from hallserver.models import AuthToken, Clerk, Hall, Window
+from hallserver.models import AuthToken, Clerk, Hall, LoginEvent, RecoveryCode, Window
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)
@@ -57,7 +58,62 @@ class Principal:
 BAD_CREDENTIALS = "用户名或密码错误"
 
 
+@dataclass
+class _Attempt:
+    """What one sign-in attempt got as far as, for its line in the login log."""
+
+    clerk_id: int | None = None
+    username: str = ""
+    factor: str = "password"
+
+
 def login(s: Session, req: wire.LoginRequest, now: dt.datetime) -> wire.LoginResponse:
+    """Password, then (where the hall requires it or the clerk has one) the second factor.
+
+    Every attempt, refused or not, leaves one row in the login log. Wrong passwords,
+    wrong or replayed codes and wrong recovery codes all count towards the lockout.
+    """
+    attempt = _Attempt()
+    try:
+        resp = _login(s, req, now, attempt)
+    except ApiError as exc:
+        s.rollback()  # what was meant to be kept (the failure count) is committed already
+        _log_attempt(s, req, now, attempt, exc.code)
+        s.commit()
+        raise
+    _log_attempt(s, req, now, attempt, "ok")
+    s.commit()
+    return resp
+
+
+def _log_attempt(
+    s: Session, req: wire.LoginRequest, now: dt.datetime, attempt: _Attempt, outcome: str
+) -> None:
+    s.add(
+        LoginEvent(
+            at=now,
+            hall_code=req.hall_code,
+            window_no=req.window_no,
+            device_id=req.device_id,
+            clerk_id=attempt.clerk_id,
+            username=attempt.username,
+            outcome=outcome,
+            factor=attempt.factor,
+        )
+    )
+
+
+def _failed(s: Session, clerk: Clerk, now: dt.datetime, code: str, message: str, field: str) -> ApiError:
+    """Count a failed factor towards the lockout (committed at once) and say what was wrong."""
+    clerk.failed_logins += 1
+    if clerk.failed_logins >= MAX_FAILED_LOGINS:
+        clerk.locked_until = now + LOCKOUT
+        clerk.failed_logins = 0
+    s.commit()
+    return ApiError(401, code, message, field)
+
+
+def _login(s: Session, req: wire.LoginRequest, now: dt.datetime, attempt: _Attempt) -> wire.LoginResponse:
     hall = s.get(Hall, req.hall_code)
     if hall is None:
         raise ApiError(404, "unknown_hall", f"大厅编码 {req.hall_code} 不存在，请检查客户端配置", "hall_code")
@@ -70,24 +126,29 @@ def login(s: Session, req: wire.LoginRequest, now: dt.datetime) -> wire.LoginRes
     if clerk is None:
         # Same answer as a wrong password: do not tell a stranger which accounts exist.
         raise ApiError(401, "bad_credentials", BAD_CREDENTIALS, "password")
+    attempt.clerk_id, attempt.username = clerk.id, clerk.username
     if clerk.disabled:
         raise ApiError(403, "account_disabled", "该账号已停用，请联系大厅管理员")
     if clerk.locked_until is not None and clerk.locked_until > now:
         # Round up: with exactly 15 minutes left the clerk is told 15, not 16.
         minutes = max(1, math.ceil((clerk.locked_until - now).total_seconds() / 60))
         raise ApiError(
-            423, "account_locked", f"密码连续输错 {MAX_FAILED_LOGINS} 次，账号已锁定，请 {minutes} 分钟后再试"
+            423,
+            "account_locked",
+            f"密码或动态口令连续输错 {MAX_FAILED_LOGINS} 次，账号已锁定，请 {minutes} 分钟后再试",
         )
     if not check_password(clerk.password_hash, req.password):
-        clerk.failed_logins += 1
-        if clerk.failed_logins >= MAX_FAILED_LOGINS:
-            clerk.locked_until = now + LOCKOUT
-            clerk.failed_logins = 0
-        s.commit()
-        raise ApiError(401, "bad_credentials", BAD_CREDENTIALS, "password")
+        raise _failed(s, clerk, now, "bad_credentials", BAD_CREDENTIALS, "password")
+    second_factor = hall.require_second_factor or clerk.totp_secret is not None
+    accepted_step: int | None = None
+    recovery_left: int | None = None
+    if second_factor:
+        accepted_step, recovery_left = _second_factor(s, hall, clerk, req, now, attempt)
     _claim_window(s, window, req.device_id, now)
     clerk.failed_logins = 0
     clerk.locked_until = None
+    if accepted_step is not None:
+        clerk.totp_last_step = accepted_step
     token = secrets.token_urlsafe(32)
     expires = now + TOKEN_LIFETIME
     s.add(
@@ -100,7 +161,6 @@ def login(s: Session, req: wire.LoginRequest, now: dt.datetime) -> wire.LoginRes
             expires_at=expires,
         )
     )
-    s.commit()
     return wire.LoginResponse(
         token=token,
         expires_at=expires,
@@ -108,7 +168,76 @@ def login(s: Session, req: wire.LoginRequest, now: dt.datetime) -> wire.LoginRes
             id=clerk.id, name=clerk.name, staff_no=clerk.staff_no, photo_url=clerk.photo_url, role=clerk.role
         ),
         hall_name=hall.name,
+        second_factor=second_factor,
+        # For the counter to keep, encrypted under a key from the password, for offline sign-in.
+        totp_secret=clerk.totp_secret if second_factor else None,
+        recovery_codes_left=recovery_left,
     )
+
+
+def _second_factor(
+    s: Session, hall: Hall, clerk: Clerk, req: wire.LoginRequest, now: dt.datetime, attempt: _Attempt
+) -> tuple[int | None, int | None]:
+    """Check the TOTP code or a recovery code; the time-step accepted, or recovery codes left."""
+    if clerk.totp_secret is None:
+        raise ApiError(
+            403,
+            "totp_not_enrolled",
+            f"{hall.name}要求用密码和动态口令两种方式登录，此账号还没有绑定动态口令；"
+            f"请大厅管理员执行 hallserver clerk enrol-totp {clerk.username} --hall {hall.code} 绑定后再登录",
+        )
+    if req.recovery_code:
+        attempt.factor = "recovery_code"
+        for row in s.scalars(
+            select(RecoveryCode)
+            .where(RecoveryCode.clerk_id == clerk.id, RecoveryCode.used_at.is_(None))
+            .order_by(RecoveryCode.id)
+        ):
+            if totp.check_recovery_code(row.code_hash, req.recovery_code):
+                row.used_at = now
+                left = s.scalar(
+                    select(func.count())
+                    .select_from(RecoveryCode)
+                    .where(RecoveryCode.clerk_id == clerk.id, RecoveryCode.used_at.is_(None))
+                )
+                return None, int(left or 0)
+        raise _failed(
+            s,
+            clerk,
+            now,
+            "recovery_code_invalid",
+            "备用码不对或已经用过（每个备用码只能用一次）",
+            "recovery_code",
+        )
+    if not req.totp_code:
+        attempt.factor = "totp"
+        raise ApiError(
+            401,
+            "totp_required",
+            f"{hall.name}要求双因素登录：请同时输入手机身份验证器上的 6 位动态口令",
+            "totp_code",
+        )
+    attempt.factor = "totp"
+    step = totp.matching_step(clerk.totp_secret, req.totp_code, now)
+    if step is None:
+        raise _failed(
+            s,
+            clerk,
+            now,
+            "totp_invalid",
+            "动态口令不对或已过期：请输入手机上当前显示的 6 位数字",
+            "totp_code",
+        )
+    if clerk.totp_last_step is not None and step <= clerk.totp_last_step:
+        raise _failed(
+            s,
+            clerk,
+            now,
+            "totp_reused",
+            "这个动态口令已经用过：请等手机上出现新的口令再输入（每个口令只能用一次）",
+            "totp_code",
+        )
+    return step, None
 
 
 def _claim_window(s: Session, window: Window, device_id: str, now: dt.datetime) -> None:

@@ -17,15 +17,14 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hallserver_testkit import API, Counter, MovableClock
+from hallserver_testkit import API, OTHER_PASSWORD, Counter, MovableClock
 from openpyxl import load_workbook
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session, sessionmaker
 from supervision_dataset import CITIZENS, ITEM_A, MARCH, TODAY, Dataset, at, build
 
 from hallserver.cli import main
-from hallserver.models import Clerk, FollowUp, FollowUpEvent, Hall
-from hallserver.security import hash_password
+from hallserver.models import Clerk, FollowUp, FollowUpEvent
 
 LoginFn = Callable[..., Counter]
 SUP = f"{API}/supervision"
@@ -116,27 +115,13 @@ def test_figures_reject_bad_ranges(client: TestClient, boss: Counter) -> None:
 
 
 def test_figures_are_the_callers_hall_only(
-    client: TestClient, boss: Counter, sessions: sessionmaker[Session], login: LoginFn
+    client: TestClient, boss: Counter, sessions: sessionmaker[Session], login: LoginFn, other_hall: str
 ) -> None:
     with sessions() as s:
-        s.add(Hall(code="EAST", name="东区政务服务中心"))
-        s.flush()
-        from hallserver.models import Window
-
-        s.add(Window(hall_code="EAST", window_no=1, name="1 号窗口"))
-        s.add(
-            Clerk(
-                hall_code="EAST",
-                username="eastboss",
-                name="赵东",
-                staff_no="ED-09",
-                role="supervisor",
-                password_hash=hash_password("east-pass-1"),
-            )
-        )
+        s.execute(update(Clerk).where(Clerk.username == "east1").values(role="supervisor"))
         s.commit()
     east = login(
-        hall_code="EAST", window_no=1, username="eastboss", password="east-pass-1", device_id="PC-E1"
+        hall_code=other_hall, window_no=1, username="east1", password=OTHER_PASSWORD, device_id="PC-E1"
     )
     t = _get(client, east, "/figures", **RANGE)["total"]
     assert (t["accepted"], t["rated"], t["follow_ups"]) == (0, 0, 0)
