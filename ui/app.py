@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from hallclient.counter import ClerkSession
 from hallclient.events import CaseDecided, TicketCalled
@@ -46,6 +46,7 @@ class CounterApp(QObject):
         self.main_window: ClerkMainWindow | None = None
         self.citizen: CitizenScreen | None = None
         self.citizen_placement: CitizenPlacement | None = None
+        self.supervisor_window: QWidget | None = None
 
     def start(self) -> None:
         self.printer.warm_up()
@@ -54,7 +55,18 @@ class CounterApp(QObject):
     def _after_login(self) -> None:
         session = self.login.session
         assert session is not None
+        if session.clerk.role in ("supervisor", "admin") and session.online:
+            self.open_supervision(session)
+            return
         self.open_windows(session)
+
+    def open_supervision(self, session: ClerkSession) -> None:
+        """A hall supervisor signs in to the figures, warnings and follow-ups, not to a counter."""
+        from ui.supervisor.supervisor_window import SupervisorWindow
+
+        self.supervisor_window = SupervisorWindow(self.services.api, self.runner, session)
+        self.supervisor_window.show()
+        self.signed_in.emit()
 
     def open_windows(self, session: ClerkSession) -> None:
         s = self.services

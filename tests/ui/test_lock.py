@@ -89,3 +89,32 @@ def test_input_restarts_the_idle_countdown(qtbot: QtBot, signed_in: ClerkMainWin
         qtbot.keyClick(mw.case_view.notes, Qt.Key.Key_A)
     assert not mw.locked  # 1.2 s of typing outlived the 0.6 s countdown
     qtbot.waitUntil(lambda: mw.locked, timeout=5_000)
+
+
+def test_a_supervisor_signs_in_to_the_supervision_window_not_a_counter(
+    qtbot: QtBot, rig: CounterRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from hallserver.cli import main as hallserver_cli
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("boss-pass-2026\n"))
+    args = ["clerk", "add", "--db", f"sqlite:///{rig.server.db_path}", "--hall", "DEMO", "--username", "boss"]
+    args += ["--name", "周主任", "--staff-no", "ZW-0001", "--role", "supervisor", "--password-stdin"]
+    assert hallserver_cli(args) == 0
+    make_qt_app()
+    app = CounterApp(rig.services)
+    app.start()
+    try:
+        app.login.username.setText("boss")
+        app.login.password.setText("boss-pass-2026")
+        button = app.login.findChild(QPushButton, "loginButton")
+        assert button is not None
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: app.supervisor_window is not None, timeout=10_000)
+        assert app.main_window is None and app.citizen is None  # no counter, no citizen screen
+        assert app.supervisor_window is not None and app.supervisor_window.isVisible()
+    finally:
+        if app.supervisor_window is not None:
+            app.supervisor_window.close()
+        app.runner.shutdown()
