@@ -18,37 +18,22 @@ import base64
 import datetime as dt
 import io
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query
 from fastapi import Path as PathParam
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from hallclient import wire
 from hallserver import export, security, stats
+from hallserver.deps import Db, Now
 from hallserver.errors import ApiError
 from hallserver.models import BurstReview, Case, Clerk, FollowUp, FollowUpEvent, Rating
 
-Clock = Callable[[], dt.datetime]
 MAX_RANGE_DAYS = 400  # a year and a bit: enough for a yearly report, bounded for the server
 CASE_NO = r"^[0-9A-Za-z_-]{1,48}$"
-
-
-def _sessions(request: Request) -> sessionmaker[Session]:
-    factory: sessionmaker[Session] = request.app.state.sessions
-    return factory
-
-
-def _now(request: Request) -> dt.datetime:
-    clock: Clock = request.app.state.clock
-    return clock()
-
-
-Db = Annotated[sessionmaker[Session], Depends(_sessions)]
-Now = Annotated[dt.datetime, Depends(_now)]
 
 
 def _supervisor(
