@@ -195,35 +195,70 @@ class Counter:
 
     # -- sign in -------------------------------------------------------------------
 
-    def login(self, username: str, password: str) -> ClerkSession:
+    def login(
+        self, username: str, password: str, totp_code: str | None = None, recovery_code: str | None = None
+    ) -> ClerkSession:
+        """Sign in online, or offline from what an earlier online sign-in left here.
+
+        Where the hall requires two factors: the password and the authenticator's code,
+        or online only, a one-time recovery code instead of the code.
+        """
+        from hallclient import sessions
+
+        totp_code = (totp_code or "").strip()[:16] or None
+        recovery_code = (recovery_code or "").strip()[:32] or None
         req = wire.LoginRequest(
             hall_code=self.hall_code,
             window_no=self.window_no,
             username=username,
             password=password,
             device_id=self.config.counter.device_id,
+            totp_code=totp_code,
+            recovery_code=recovery_code,
         )
         try:
             self.guard.check_not_locked(username)
         except SignInRefused as exc:
-            raise CounterError(str(exc)) from None
+            raise CounterError(str(exc)) from exc
         try:
             resp = self.api.login(req)
         except Unreachable as exc:
-            return self._offline_login(username, password, exc)
+            return self._offline_login(username, password, exc, totp_code, recovery_code)
         except PlatformError as exc:
             self.store.audit(AuditAction.LOGIN_FAILED, username, exc.code, self.clock())
-            if exc.code == "bad_credentials":
-                raise CounterError(self.guard.failed(username)) from None
-            raise CounterError(exc.message) from None
+            counted = {
+                "bad_credentials": sessions.PASSWORD,
+                "totp_invalid": sessions.TOTP,
+                "totp_reused": sessions.TOTP,
+                "recovery_code_invalid": sessions.RECOVERY,
+            }.get(exc.code)
+            if counted is not None:
+                message = self.guard.failed(username, counted, reused=exc.code == "totp_reused")
+                raise CounterError(message) from SignInRefused(message, counted)
+            if exc.code == "totp_required":
+                message = _("请同时输入手机身份验证器上的 6 位动态口令。")
+                raise CounterError(message) from SignInRefused(message, sessions.TOTP)
+            raise CounterError(exc.message) from SignInRefused(exc.message, exc.field)
         self.guard.succeeded(username)
-        self.guard.remember(username, password, resp.clerk, resp.hall_name)
+        self.guard.remember(
+            username,
+            password,
+            resp.clerk,
+            resp.hall_name,
+            second_factor=resp.second_factor,
+            totp_secret=resp.totp_secret,
+            totp_code=totp_code,
+        )
+        warnings = self._transport_warnings() + self._clock_warnings(resp.second_factor)
+        if resp.recovery_codes_left is not None:
+            warnings += (
+                _(
+                    "您用了一个备用码登录，还剩 {n} 个未用。手机丢失时请尽快请大厅管理员重新绑定动态口令（会作废旧的备用码）。"
+                ).format(n=resp.recovery_codes_left),
+            )
         self.username = username
         self.session = ClerkSession(
-            clerk=resp.clerk,
-            hall_name=resp.hall_name,
-            online=True,
-            warnings=self._transport_warnings() + self._clock_warnings(),
+            clerk=resp.clerk, hall_name=resp.hall_name, online=True, warnings=warnings
         )
         self._signed_in("online")
         return self.session
@@ -233,12 +268,25 @@ class Counter:
         self.store.actor = self.session.clerk.staff_no
         self.store.audit(AuditAction.LOGIN, self.session.clerk.staff_no, how, self.clock())
 
-    def _offline_login(self, username: str, password: str, cause: Unreachable) -> ClerkSession:
+    def _offline_login(
+        self,
+        username: str,
+        password: str,
+        cause: Unreachable,
+        totp_code: str | None = None,
+        recovery_code: str | None = None,
+    ) -> ClerkSession:
         try:
-            cached = self.guard.verify(username, password, why_offline=cause.message)
+            cached = self.guard.verify(
+                username,
+                password,
+                why_offline=cause.message,
+                totp_code=totp_code,
+                recovery_code=recovery_code,
+            )
         except SignInRefused as exc:
             self.store.audit(AuditAction.LOGIN_FAILED, username, "offline", self.clock())
-            raise CounterError(str(exc)) from None
+            raise CounterError(str(exc)) from exc
         self.session = ClerkSession(clerk=cached.clerk, hall_name=cached.hall_name, online=False)
         self.username = username
         self._signed_in("offline")
@@ -250,13 +298,17 @@ class Counter:
         self.store.audit(AuditAction.LOCK, session.clerk.staff_no, "", self.clock())
 
     def unlock(self, password: str) -> None:
-        """Only the signed-in clerk's own password opens the locked window."""
+        """Only the signed-in clerk's own password opens the locked window.
+
+        The session was opened with both factors; re-entering the password after
+        the idle lock is the re-authentication (the lockout counts its mistakes too).
+        """
         session = self._require_session()
         try:
             cached = self.guard.verify(self.username, password)
         except SignInRefused as exc:
             self.store.audit(AuditAction.LOGIN_FAILED, self.username, "unlock", self.clock())
-            raise CounterError(str(exc)) from None
+            raise CounterError(str(exc)) from exc
         if cached.clerk.id != session.clerk.id:
             raise CounterError(_("只有登录的工作人员本人可以解锁；其他人请先退出后登录。"))
         self.store.audit(AuditAction.UNLOCK, session.clerk.staff_no, "", self.clock())
@@ -286,21 +338,38 @@ class Counter:
             ).format(host=url.hostname),
         )
 
-    def _clock_warnings(self) -> tuple[str, ...]:
+    def _clock_warnings(self, second_factor: bool = False) -> tuple[str, ...]:
+        """A clock off the server's: wrong times on papers; with two factors, no offline sign-in."""
+        from hallclient import sessions
+
         try:
             server_time = self.api.health().time
         except PlatformError:
             return ()
         local = self.clock().astimezone()
         skew = local - server_time
-        if abs(skew) <= MAX_CLOCK_SKEW:
+        limit = min(MAX_CLOCK_SKEW, sessions.TOTP_TOLERANCE) if second_factor else MAX_CLOCK_SKEW
+        if abs(skew) <= limit:
             return ()
-        minutes = round(abs(skew).total_seconds() / 60)
         log.warning("clock skew of %s against the platform", skew)
+        direction = _("快") if skew > dt.timedelta(0) else _("慢")
+        fix = ""
+        if second_factor:
+            fix = _(
+                "动态口令只容许 {seconds} 秒的误差，断网时将无法用动态口令登录。校准方法：Windows 在“设置 → 时间和语言 → 日期和时间”中打开“自动设置时间”并点“立即同步”；统信 UOS、麒麟在终端执行 sudo timedatectl set-ntp true，并把时间服务器设为大厅的时间服务器。"
+            ).format(seconds=int(sessions.TOTP_TOLERANCE.total_seconds()))
+        if abs(skew) <= MAX_CLOCK_SKEW:
+            seconds = round(abs(skew).total_seconds())
+            return (
+                _("本机时间比服务器{direction} {seconds} 秒。").format(direction=direction, seconds=seconds)
+                + fix,
+            )
+        minutes = round(abs(skew).total_seconds() / 60)
         return (
             _(
                 "本机时间比服务器{direction} {minutes} 分钟，办件编号和通知书上的时间会不准确，请联系信息技术人员校准时间。"
-            ).format(direction=_("快") if skew > dt.timedelta(0) else _("慢"), minutes=minutes),
+            ).format(direction=direction, minutes=minutes)
+            + fix,
         )
 
     def _require_session(self) -> ClerkSession:
