@@ -82,13 +82,18 @@ def prepare_db(url: str, today: dt.date, *, windows: int = 3, tickets: int = 0, 
         engine.dispose()
 
 
-def postgres_helpers() -> ModuleType:
-    """tests/helpers/postgres.py: ``start_postgres()`` (a throwaway server on loopback) and
-    ``PostgresUnavailable`` (raised when Debian's postgresql is not installed)."""
+def test_helper(name: str) -> ModuleType:
+    """A module of tests/helpers (the fault proxy, the throwaway PostgreSQL), imported from the checkout."""
     tests = str(ROOT / "tests")
     if tests not in sys.path:
         sys.path.insert(0, tests)
-    return importlib.import_module("helpers.postgres")
+    return importlib.import_module(f"helpers.{name}")
+
+
+def postgres_helpers() -> ModuleType:
+    """tests/helpers/postgres.py: ``start_postgres()`` (a throwaway server on loopback) and
+    ``PostgresUnavailable`` (raised when Debian's postgresql is not installed)."""
+    return test_helper("postgres")
 
 
 def free_port() -> int:
@@ -236,3 +241,12 @@ def rss_mb(pid: int | None = None) -> float:
     """Resident set size now, from /proc (Linux)."""
     statm = Path(f"/proc/{pid or 'self'}/statm").read_text().split()
     return int(statm[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def offscreen_qt() -> str:
+    """Qt offscreen with the two-screen config, as ``make bench`` sets it, unless already set."""
+    screens = ROOT.parent / "shared" / "qt" / "screens.json"
+    if not screens.exists():
+        screens = ROOT / "tests" / "qt" / "screens.json"
+    os.environ.setdefault("QT_QPA_PLATFORM", f"offscreen:configfile={screens}")
+    return os.environ["QT_QPA_PLATFORM"]
