@@ -177,6 +177,17 @@ class PlatformClient:
             wire.Ticket, self._call("POST", "/queue/walk-in", body=wire.WalkInRequest(item_code=item_code))
         )
 
+    def take_number(self, req: wire.WalkInRequest) -> wire.Ticket:
+        """取号 with the visit's items, priority category and phone (see ``walk_in`` for the plain one)."""
+        return self._parse(wire.Ticket, self._call("POST", "/queue/walk-in", body=req))
+
+    def mark_priority(self, req: wire.PriorityRequest) -> wire.Ticket:
+        return self._parse(wire.Ticket, self._call("POST", "/queue/priority", body=req))
+
+    def wait_estimate(self, ticket_no: str | None = None) -> wire.WaitEstimate:
+        params = {"ticket_no": ticket_no} if ticket_no else None
+        return self._parse(wire.WaitEstimate, self._call("GET", "/queue/estimate", params=params))
+
     def licenses(self, holder_id: str, ticket_no: str) -> wire.ELicensesResponse:
         params = {"holder_id": holder_id, "ticket_no": ticket_no}
         return self._parse(wire.ELicensesResponse, self._call("GET", "/licenses", params=params))

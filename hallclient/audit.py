@@ -42,6 +42,7 @@ class AuditAction(StrEnum):
     EXPORT = "export"
     PURGE = "purge"
     CONFIG = "config"
+    PRIORITY = "priority"  # 绿色通道: a ticket marked with a priority category, and why
 
 
 @dataclass(frozen=True)

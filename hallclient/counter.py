@@ -7,12 +7,13 @@ outbox op, then a kick to the sync worker.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,17 +34,27 @@ from hallclient.papers import (
     Paper,
     PaperKind,
     PickupSlip,
+    QueueTicketSlip,
     RejectionNotice,
     Strokes,
+    VisitLine,
+    VisitMaterial,
+    VisitReceipt,
 )
 from hallclient.sessions import SignInGuard, SignInRefused
 from hallclient.signing import sign_fields
 from hallclient.store import CaseView, Store
+from hallclient.visits import VISIT_CHECKLIST_CODE, DecidedItem, Visit, bundle_items
 from hallclient.workdays import CalendarMissing, WorkCalendar
 
 log = logging.getLogger(__name__)
 
 WINDOWS_KEY = "hall_windows"
+BUNDLES_KEY = "catalog_bundles"
+# What a number taken at this counter was for (items, bundle), so its visit starts when it is called.
+PLANNED_VISIT_KEY = "planned_visit/{day}/{ticket}"
+# Categories of today's tickets as far as this counter knows them (the queue panel shows them).
+CATEGORIES_KEY = "ticket_categories/{day}"
 # A name is searched among the bookings of a few days around today only: names are
 # stored encrypted, so they are matched after decrypting, never through an index.
 NAME_SEARCH_DAYS = 7
@@ -63,6 +74,20 @@ TICKET_STATE_LABELS = {
     wire.TicketState.TRANSFERRED: N_("已转移"),
     wire.TicketState.DONE: N_("已办结"),
 }
+CATEGORY_LABELS = {
+    wire.TicketCategory.ORDINARY: N_("普通"),
+    wire.TicketCategory.ELDERLY: N_("老年人优先"),
+    wire.TicketCategory.DISABLED: N_("残疾人优先"),
+    wire.TicketCategory.SERVICE_MEMBER: N_("军人优先"),
+    wire.TicketCategory.PREGNANT: N_("孕妇优先"),
+    wire.TicketCategory.APPOINTMENT: N_("预约"),
+}
+PRIORITY_CATEGORIES = (
+    wire.TicketCategory.ELDERLY,
+    wire.TicketCategory.DISABLED,
+    wire.TicketCategory.SERVICE_MEMBER,
+    wire.TicketCategory.PREGNANT,
+)
 T = TypeVar("T")
 
 
@@ -89,9 +114,18 @@ class ServiceContext:
 
     ticket: wire.Ticket
     booking: wire.Booking | None
+    # The item being decided; in a visit of several items, the visit's merged checklist as one
+    # synthetic item (code ``visits.VISIT_CHECKLIST_CODE``), each item decided through the visit.
     item: wire.ServiceItem | None
     # Materials the e-license registry holds for this applicant (kept in memory for this case only).
     licenses: Mapping[str, LicenseMatch] = field(default_factory=dict)
+    visit: Visit | None = None
+
+    @property
+    def category(self) -> wire.TicketCategory:
+        if self.ticket.category is not None:
+            return self.ticket.category
+        return wire.TicketCategory.APPOINTMENT if self.booking else wire.TicketCategory.ORDINARY
 
 
 @dataclass(frozen=True)
@@ -101,6 +135,7 @@ class QueueRow:
     ticket: wire.Ticket
     slot: str
     item_name: str
+    category: wire.TicketCategory | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +169,16 @@ class DecisionOutcome(PaperOutcome):
         if not isinstance(self.paper, ReceiptData):
             raise TypeError(f"{self.kind.value} is not a receipt")
         return self.paper
+
+
+@dataclass(frozen=True)
+class VisitStep:
+    """One item of a visit decided: its paper, the visit as it stands, and the combined receipt
+    once every item is decided."""
+
+    outcome: DecisionOutcome
+    context: ServiceContext
+    receipt: PaperOutcome | None = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +226,9 @@ class Counter:
         self.session: ClerkSession | None = None
         self.username = ""
         self.guard = SignInGuard(store, config.security, clock)
+        # Visits of several items now open at this window, by ticket number (in memory: a visit
+        # is done while the citizen is at the window; each decision is stored as it is taken).
+        self._visits: dict[str, Visit] = {}
 
     @property
     def hall_code(self) -> str:
@@ -382,7 +430,12 @@ class Counter:
     def refresh(self) -> None:
         """Fetch catalog, today's bookings and tickets now (the sync worker keeps them fresh after)."""
         try:
-            self.store.upsert_catalog(self.api.catalog().items)
+            catalog = self.api.catalog()
+            self.store.upsert_catalog(catalog.items)
+            self.store.set_state(
+                BUNDLES_KEY,
+                json.dumps([b.model_dump(mode="json") for b in catalog.bundles], ensure_ascii=False),
+            )
             self.store.upsert_bookings(self.api.bookings(self.today()).bookings)
         except PlatformError as exc:
             log.info("refresh failed, working from the local cache: %s", exc.code)
@@ -390,16 +443,39 @@ class Counter:
 
     def queue(self) -> list[QueueRow]:
         names = {i.code: i.name for i in self.store.catalog()}
+        known = self._categories()
         rows = []
         for t in self.store.tickets(self.today(), self.hall_code):
             booking = self.store.booking(t.booking_code, self.hall_code) if t.booking_code else None
             item_code = t.item_code or (booking.item_code if booking else None)
+            category = t.category or known.get(t.ticket_no)
+            if category is None:
+                category = wire.TicketCategory.APPOINTMENT if t.booking_code else wire.TicketCategory.ORDINARY
             rows.append(
                 QueueRow(
-                    ticket=t, slot=booking.slot if booking else "", item_name=names.get(item_code or "", "")
+                    ticket=t,
+                    slot=booking.slot if booking else "",
+                    item_name=names.get(item_code or "", ""),
+                    category=category,
                 )
             )
         return rows
+
+    def _categories(self) -> dict[str, wire.TicketCategory]:
+        raw = self.store.get_state(CATEGORIES_KEY.format(day=self.today().isoformat()))
+        return {k: wire.TicketCategory(v) for k, v in json.loads(raw).items()} if raw else {}
+
+    def _remember_category(self, ticket: wire.Ticket) -> None:
+        if ticket.category is None:
+            return
+        known = self._categories()
+        if known.get(ticket.ticket_no) is ticket.category:
+            return
+        known[ticket.ticket_no] = ticket.category
+        self.store.set_state(
+            CATEGORIES_KEY.format(day=self.today().isoformat()),
+            json.dumps({k: v.value for k, v in known.items()}),
+        )
 
     def call_next(self) -> wire.Ticket | None:
         """Claim the next citizen: from the server when online, else from the local cache."""
@@ -424,16 +500,34 @@ class Counter:
                 return None
             ticket = resp.ticket
             self.store.upsert_ticket(ticket)
+            self._remember_category(ticket)
         self.bus.publish(TicketCalled(ticket.ticket_no, self.window_no, ticket.state))
         self.bus.publish(QueueChanged())
         return ticket
 
     def service_context(self, ticket: wire.Ticket) -> ServiceContext:
+        if ticket.category is None:
+            ticket = ticket.model_copy(update={"category": self._categories().get(ticket.ticket_no)})
         booking = self.store.booking(ticket.booking_code, self.hall_code) if ticket.booking_code else None
         # A ticket moved to another item (转移) is served for that item, booked or not.
         item_code = ticket.item_code or (booking.item_code if booking else None)
         item = self.store.catalog_item(item_code) if item_code else None
-        return ServiceContext(ticket=ticket, booking=booking, item=item)
+        ctx = ServiceContext(ticket=ticket, booking=booking, item=item)
+        open_visit = self._visits.get(_visit_key(ticket))
+        if open_visit is not None:  # parked or recalled in the middle of a visit
+            return self._visit_context(ctx, open_visit)
+        planned = self.store.get_state(
+            PLANNED_VISIT_KEY.format(day=ticket.date.isoformat(), ticket=ticket.ticket_no)
+        )
+        if planned:
+            plan = json.loads(planned)
+            try:
+                return self.start_visit(
+                    ctx, bundle_code=plan.get("bundle_code"), item_codes=plan.get("item_codes", [])
+                )
+            except CounterError as exc:
+                log.info("planned visit of %s not started: %s", ticket.ticket_no, exc)
+        return ctx
 
     # -- queue actions -------------------------------------------------------------
 
@@ -652,7 +746,381 @@ class Counter:
         item = self.store.catalog_item(item_code)
         if item is None:
             raise CounterError(_("事项编码 {code} 不在事项目录中").format(code=item_code))
+        if ctx.visit is not None:
+            raise CounterError(
+                _("正在办理“{name}”的多个事项，请在事项清单中添加或移除事项").format(name=ctx.visit.name)
+            )
         return ServiceContext(ticket=ctx.ticket, booking=ctx.booking, item=item)
+
+    # -- visits of several items (一件事一次办) ---------------------------------------------------
+
+    def bundles(self) -> list[wire.Bundle]:
+        """The catalog's 一件事 bundles, as last fetched (kept for offline use)."""
+        raw = self.store.get_state(BUNDLES_KEY)
+        return [wire.Bundle.model_validate(b) for b in json.loads(raw)] if raw else []
+
+    def start_visit(
+        self, ctx: ServiceContext, *, bundle_code: str | None = None, item_codes: Sequence[str] = ()
+    ) -> ServiceContext:
+        """Serve several items in this visit: a bundle (in its decision order) and/or items picked here.
+
+        The item already chosen (a booking's, a walk-in's) stays part of the visit. One item
+        alone is no visit: the context is returned for that item as usual.
+        """
+        self._require_session()
+        open_visit = self._visits.get(_visit_key(ctx.ticket))
+        if open_visit is not None and open_visit.decided:
+            raise CounterError(_("本次办理已有事项作出决定，只能再添加事项"))
+        catalog = {i.code: i for i in self.store.catalog()}
+        bundle = None
+        items: list[wire.ServiceItem] = []
+        if bundle_code is not None:
+            bundle = next((b for b in self.bundles() if b.code == bundle_code), None)
+            if bundle is None:
+                raise CounterError(_("“一件事”{code} 不在事项目录中").format(code=bundle_code))
+            try:
+                items = bundle_items(bundle, catalog)
+            except KeyError as exc:
+                raise CounterError(
+                    _("“{name}”包含的事项 {codes} 不在本机的事项目录中，请先同步事项目录").format(
+                        name=bundle.name, codes=exc.args[0]
+                    )
+                ) from None
+        current = ctx.item if ctx.item is not None and ctx.item.code != VISIT_CHECKLIST_CODE else None
+        extra = ([current.code] if current is not None else []) + list(item_codes)
+        for code in dict.fromkeys(extra):
+            if any(i.code == code for i in items):
+                continue
+            item = catalog.get(code)
+            if item is None:
+                raise CounterError(_("事项编码 {code} 不在事项目录中").format(code=code))
+            items.append(item)
+        if not items:
+            raise CounterError(_("请选择办理事项"))
+        plain = ServiceContext(ticket=ctx.ticket, booking=ctx.booking, item=None, licenses={})
+        if len(items) == 1 and bundle is None:
+            self._visits.pop(_visit_key(ctx.ticket), None)
+            return dataclasses.replace(plain, item=items[0])
+        visit = Visit.of(items, bundle)
+        self._visits[_visit_key(ctx.ticket)] = visit
+        return self._visit_context(plain, visit)
+
+    def add_to_visit(self, ctx: ServiceContext, item_code: str) -> ServiceContext:
+        """An item added at the counter: decided after the visit's other items."""
+        self._require_session()
+        if ctx.visit is None:
+            return self.start_visit(ctx, item_codes=[item_code])
+        item = self.store.catalog_item(item_code)
+        if item is None:
+            raise CounterError(_("事项编码 {code} 不在事项目录中").format(code=item_code))
+        if item_code in ctx.visit.item_codes:
+            raise CounterError(_("“{item}”已在本次办理的事项中").format(item=item.name))
+        visit = self._visits.get(_visit_key(ctx.ticket), ctx.visit).with_item(item)
+        self._visits[_visit_key(ctx.ticket)] = visit
+        return self._visit_context(ctx, visit)
+
+    def remove_from_visit(self, ctx: ServiceContext, item_code: str) -> ServiceContext:
+        """Drop an item not decided yet (the citizen will not do it today)."""
+        self._require_session()
+        if ctx.visit is None or item_code not in ctx.visit.item_codes:
+            raise CounterError(_("事项 {code} 不在本次办理的事项中").format(code=item_code))
+        visit = self._visits.get(_visit_key(ctx.ticket), ctx.visit)
+        if visit.decided_item(item_code) is not None:
+            raise CounterError(_("“{item}”已作出决定，不能移除").format(item=visit.item(item_code).name))
+        if len(visit.items) == 1:
+            raise CounterError(_("至少保留一个办理事项"))
+        visit = visit.without_item(item_code)
+        if len(visit.items) == 1 and visit.bundle is None and not visit.decided:
+            self._visits.pop(_visit_key(ctx.ticket), None)
+            return ServiceContext(ticket=ctx.ticket, booking=ctx.booking, item=visit.items[0])
+        self._visits[_visit_key(ctx.ticket)] = visit
+        return self._visit_context(ctx, visit)
+
+    def open_visit(self, ticket_no: str, day: dt.date | None = None) -> Visit | None:
+        """The visit of several items open (or just completed) for a ticket of today at this window."""
+        return self._visits.get(f"{(day or self.today()).isoformat()}/{ticket_no}")
+
+    def visit_case_nos(self, case_no: str) -> list[str]:
+        """The cases decided together with ``case_no`` in one visit (``case_no`` included), else []."""
+        for visit in self._visits.values():
+            if case_no in visit.case_nos:
+                return visit.case_nos
+        return []
+
+    def end_visit(self, ticket: wire.Ticket) -> None:
+        """The citizen has left: forget the visit (its decisions and papers are stored)."""
+        self._visits.pop(_visit_key(ticket), None)
+
+    def _visit_context(self, ctx: ServiceContext, visit: Visit) -> ServiceContext:
+        checklist = visit.checklist_item()
+        licenses = {k: v for k, v in ctx.licenses.items() if any(m.code == k for m in checklist.materials)}
+        return ServiceContext(
+            ticket=ctx.ticket, booking=ctx.booking, item=checklist, licenses=licenses, visit=visit
+        )
+
+    def _item_context(self, ctx: ServiceContext, visit: Visit, item: wire.ServiceItem) -> ServiceContext:
+        """One item of the visit as a context of its own: its materials' licenses, the visit it belongs to."""
+        licenses: dict[str, LicenseMatch] = {}
+        for row in visit.materials:
+            match = ctx.licenses.get(row.key)
+            if match is None:
+                continue
+            for item_code, material in row.uses:
+                if item_code == item.code:
+                    licenses[material] = LicenseMatch(material, match.license, match.usable)
+        return ServiceContext(
+            ticket=ctx.ticket, booking=ctx.booking, item=item, licenses=licenses, visit=visit
+        )
+
+    def decide_in_visit(
+        self,
+        ctx: ServiceContext,
+        item_code: str,
+        decision: wire.Decision,
+        checks: Mapping[str, MaterialCheck | MaterialFinding],
+        *,
+        applicant: wire.Applicant | None = None,
+        notes: str = "",
+        signature: Strokes | None = None,
+        reasons: list[str] | None = None,
+        legal_basis: str = "",
+    ) -> VisitStep:
+        """Decide one item of a visit from the merged checklist, in the visit's order.
+
+        Each item gets its own case number and its own decision under the usual rules (every
+        one of its materials checked, 补正 lists its problems, and so on). When the last item is
+        decided, the combined receipt lists them all.
+        """
+        self._require_session()
+        if ctx.visit is None:
+            raise CounterError(_("当前办理的不是多个事项"))
+        visit = self._visits.get(_visit_key(ctx.ticket), ctx.visit)
+        if item_code not in visit.item_codes:
+            raise CounterError(_("事项 {code} 不在本次办理的事项中").format(code=item_code))
+        if visit.decided_item(item_code) is not None:
+            raise CounterError(_("“{item}”已作出决定").format(item=visit.item(item_code).name))
+        first = visit.next_item
+        assert first is not None
+        if first.code != item_code:
+            raise CounterError(
+                _("请按顺序办理：先对“{first}”作出决定，再办理“{item}”").format(
+                    first=first.name, item=visit.item(item_code).name
+                )
+            )
+        merged = {
+            code: v if isinstance(v, MaterialFinding) else MaterialFinding(v) for code, v in checks.items()
+        }
+        item = visit.item(item_code)
+        item_ctx = self._item_context(ctx, visit, item)
+        findings = visit.findings_for(item_code, merged)
+        if decision is wire.Decision.ACCEPT:
+            outcome = self.accept(item_ctx, findings, applicant=applicant, notes=notes, signature=signature)
+        elif decision is wire.Decision.CORRECT:
+            outcome = self.request_correction(item_ctx, findings, applicant=applicant, notes=notes)
+        elif decision is wire.Decision.REJECT:
+            outcome = self.reject(
+                item_ctx,
+                reasons=reasons or [],
+                legal_basis=legal_basis,
+                applicant=applicant,
+                checks=findings,
+                notes=notes,
+            )
+        else:
+            outcome = self.complete_on_the_spot(
+                item_ctx, findings, applicant=applicant, notes=notes, signature=signature
+            )
+        visit = self._visits[_visit_key(ctx.ticket)]
+        receipt = None
+        if visit.complete:
+            receipt = self.visit_receipt(ctx.ticket, signature=signature, notes=notes)
+            visit = self._visits[_visit_key(ctx.ticket)]
+        return VisitStep(outcome=outcome, context=self._visit_context(ctx, visit), receipt=receipt)
+
+    def visit_receipt(
+        self, ticket: wire.Ticket, *, signature: Strokes | None = None, notes: str = ""
+    ) -> PaperOutcome:
+        """The combined receipt of a visit: every item with its case number, decision and promised date."""
+        session = self._require_session()
+        visit = self._visits.get(_visit_key(ticket))
+        if visit is None or not visit.decided:
+            raise CounterError(_("本次办理还没有作出决定的事项"))
+        first = self.store.case(visit.decided[0].case_no)
+        if first is None:
+            raise CounterError(_("本窗口没有办件 {case_no}").format(case_no=visit.decided[0].case_no))
+        now = self.clock()
+        hall_name = self.config.printing.hall_name or session.hall_name
+        hall = HallInfo(self.hall_code, hall_name, self.window_no)
+        doc_id = visit.receipt_doc_id or uuid.uuid4().hex[:20]
+        lines = [
+            VisitLine(
+                position=n,
+                item_code=d.item_code,
+                item_name=d.item_name,
+                department=d.department,
+                case_no=d.case_no,
+                decision=d.decision,
+                promised_date=d.promised_date,
+                promised_days=d.promised_days,
+                correction_deadline=d.correction_deadline,
+            )
+            for n, d in enumerate(visit.decided, start=1)
+        ]
+        checks: dict[str, tuple[MaterialCheck, str]] = {}
+        for d in visit.decided:
+            case = self.store.case(d.case_no)
+            for m in case.materials if case else ():
+                checks.setdefault(f"{d.item_code}/{m.code}", (MaterialCheck(m.status), m.note))
+        received = (MaterialCheck.ORIGINAL_SEEN, MaterialCheck.COPY_TAKEN, MaterialCheck.E_LICENSE)
+        materials = []
+        for row in visit.materials:
+            found = [checks[f"{i}/{m}"] for i, m in row.uses if f"{i}/{m}" in checks]
+            if not found or found[0][0] not in received:
+                continue
+            check, note = found[0]
+            materials.append(
+                VisitMaterial(
+                    name=row.name,
+                    check=check,
+                    copies=0 if check is MaterialCheck.E_LICENSE else row.copies,
+                    used_for=[visit.item(i).name for i in row.item_codes if visit.decided_item(i)],
+                    source=note if check is MaterialCheck.E_LICENSE else "",
+                )
+            )
+        promised = [d.promised_date for d in visit.decided if d.promised_date is not None]
+        fields = {
+            "doc_id": doc_id,
+            "kind": PaperKind.VISIT_RECEIPT.value,
+            "case_no": visit.decided[0].case_no,
+            "case_nos": ",".join(visit.case_nos),
+            "item_code": visit.bundle.code if visit.bundle else VISIT_CHECKLIST_CODE,
+            "item_name": visit.name + "：" + "、".join(d.item_name for d in visit.decided),
+            "decision": ",".join(d.decision.value for d in visit.decided),
+            "decided_on": now.date().isoformat(),
+            "promised_date": max(promised).isoformat() if promised else "",
+            "hall": hall_name,
+        }
+        sig = sign_fields(self.signing_key, fields) if self.signing_key else ""
+        url = f"{self.config.server.url.rstrip('/')}{wire.API_PREFIX}/verify/{doc_id}?s={sig}"
+        paper = VisitReceipt(
+            doc_id=doc_id,
+            hall=hall,
+            clerk_name=session.clerk.name,
+            clerk_staff_no=session.clerk.staff_no,
+            visit_name=visit.name,
+            bundle_code=visit.bundle.code if visit.bundle else None,
+            applicant_name=first.applicant.name,
+            applicant_id_number=first.applicant.id_number,
+            applicant_phone=first.applicant.phone,
+            ticket_no=ticket.ticket_no,
+            booking_code=first.booking_code,
+            lines=lines,
+            materials=materials,
+            issued_at=now,
+            verify_url=url,
+            notes=notes,
+            signature_strokes=signature or [],
+        )
+        self._visits[_visit_key(ticket)] = visit.with_receipt(doc_id)
+        return PaperOutcome(paper=paper, signed_fields=fields, signature=sig)
+
+    # -- priority (绿色通道), taking a number, waiting estimates ---------------------------------
+
+    def mark_priority(self, ticket_no: str, category: wire.TicketCategory, reason: str) -> wire.Ticket:
+        """Mark a waiting citizen's ticket with a priority category; the reason is audited, never shown.
+
+        The hall's queue is the server's: marking needs it online.
+        """
+        session = self._require_session()
+        reason = reason.strip()
+        if category is wire.TicketCategory.APPOINTMENT:
+            raise CounterError(_("预约类别由预约本身决定，不能手工标记"))
+        if category is not wire.TicketCategory.ORDINARY and not reason:
+            raise CounterError(_("请写明优先办理的理由（如：出示残疾人证），仅记录备查，不会显示给群众"))
+        try:
+            ticket = self.api.mark_priority(
+                wire.PriorityRequest(ticket_no=ticket_no, category=category, reason=reason or "-")
+            )
+        except Unreachable:
+            raise CounterError(_("暂时连不上服务器（离线），不能调整排队顺序；可直接叫号办理。")) from None
+        except PlatformError as exc:
+            raise CounterError(exc.message) from None
+        self.store.upsert_ticket(ticket)
+        self._remember_category(ticket)
+        self.store.audit(AuditAction.PRIORITY, ticket_no, f"{category.value}: {reason}", self.clock())
+        log.info(
+            "ticket %s marked %s at window %s by %s",
+            ticket_no,
+            category.value,
+            self.window_no,
+            session.clerk.staff_no,
+        )
+        self.bus.publish(QueueChanged())
+        return ticket
+
+    def take_number(
+        self,
+        *,
+        item_codes: Sequence[str] = (),
+        bundle_code: str | None = None,
+        category: wire.TicketCategory = wire.TicketCategory.ORDINARY,
+        reason: str = "",
+        phone: str | None = None,
+    ) -> QueueTicketSlip:
+        """取号 at this counter for a walk-in: the number, and its slip with the category and the wait."""
+        self._require_session()
+        reason = reason.strip()
+        if category is not wire.TicketCategory.ORDINARY and not reason:
+            raise CounterError(_("请写明优先办理的理由（如：出示残疾人证），仅记录备查，不会显示给群众"))
+        req = wire.WalkInRequest(
+            item_code=item_codes[0] if item_codes else None,
+            item_codes=list(item_codes),
+            bundle_code=bundle_code,
+            category=category,
+            reason=reason,
+            phone=phone or None,
+        )
+        try:
+            ticket = self.api.take_number(req)
+        except Unreachable:
+            raise CounterError(_("暂时连不上服务器（离线），请到取号机或咨询台取号。")) from None
+        except PlatformError as exc:
+            raise CounterError(exc.message) from None
+        self.store.upsert_ticket(ticket)
+        self._remember_category(ticket)
+        if category is not wire.TicketCategory.ORDINARY:
+            self.store.audit(
+                AuditAction.PRIORITY, ticket.ticket_no, f"{category.value}: {reason}", self.clock()
+            )
+        if bundle_code or len(item_codes) > 1:
+            self.store.set_state(
+                PLANNED_VISIT_KEY.format(day=ticket.date.isoformat(), ticket=ticket.ticket_no),
+                json.dumps({"bundle_code": bundle_code, "item_codes": list(item_codes)}),
+            )
+        estimate = self.wait_estimate(ticket.ticket_no)
+        names = {i.code: i.name for i in self.store.catalog()}
+        bundle = next((b for b in self.bundles() if b.code == bundle_code), None) if bundle_code else None
+        what = [bundle.name] if bundle else []
+        what += [names.get(c, c) for c in item_codes]
+        self.bus.publish(QueueChanged())
+        hall = self.session.hall_name if self.session else ""
+        return QueueTicketSlip(
+            ticket_no=ticket.ticket_no,
+            hall_name=self.config.printing.hall_name or hall,
+            item_name="、".join(what),
+            issued_at=ticket.issued_at,
+            waiting_ahead=estimate.ahead if estimate and estimate.ahead is not None else 0,
+            category=ticket.category,
+            estimated_minutes=estimate.minutes if estimate else None,
+        )
+
+    def wait_estimate(self, ticket_no: str | None = None) -> wire.WaitEstimate | None:
+        """The estimated wait from the live queue (None offline: the screen then shows none)."""
+        try:
+            return self.api.wait_estimate(ticket_no)
+        except PlatformError as exc:
+            log.info("no waiting estimate: %s", exc.code)
+            return None
 
     # -- e-licenses ---------------------------------------------------------------------
 
@@ -890,6 +1358,8 @@ class Counter:
         self._require_session()
         if ctx.item is None:
             raise CounterError(_("没有选择办理事项"))
+        if ctx.item.code == VISIT_CHECKLIST_CODE:
+            raise CounterError(_("本次办理有多个事项，请逐项作出决定"))
         findings = {
             code: v if isinstance(v, MaterialFinding) else MaterialFinding(v) for code, v in checks.items()
         }
@@ -930,6 +1400,8 @@ class Counter:
         now = self.clock()
         materials = decisions.checked_materials(item, findings)
 
+        visit_ref = ctx.visit.ref(item.code) if ctx.visit is not None else None
+
         def payload_for(case_no: str) -> wire.CaseDecidedPayload:
             return wire.CaseDecidedPayload(
                 case_no=case_no,
@@ -948,6 +1420,7 @@ class Counter:
                 reasons=reasons or [],
                 legal_basis=legal_basis,
                 correction_deadline=correction_deadline,
+                visit=visit_ref,
             )
 
         payload = self.store.record_decision(
@@ -960,6 +1433,21 @@ class Counter:
         )
         outcome = self._paper_for(payload, item, findings, session, now, signature or [])
         outcome.warnings.extend(warnings)
+        if ctx.visit is not None:
+            # Before the event goes out: whoever hears of the decision sees the visit as it now is.
+            key = _visit_key(ctx.ticket)
+            self._visits[key] = self._visits.get(key, ctx.visit).with_decided(
+                DecidedItem(
+                    item_code=item.code,
+                    item_name=item.name,
+                    department=item.department,
+                    case_no=payload.case_no,
+                    decision=payload.decision,
+                    promised_date=payload.promised_date,
+                    correction_deadline=payload.correction_deadline,
+                    promised_days=item.promised_days,
+                )
+            )
         self.on_change()
         self.bus.publish(CaseDecided(payload.case_no, payload.decision, payload.ticket_no, now, item.name))
         self.bus.publish(QueueChanged())
@@ -1127,11 +1615,14 @@ class Counter:
         decided_at: dt.datetime,
         reasons: list[str] | None = None,
         comment: str = "",
+        visit_case_nos: Sequence[str] | None = None,
     ) -> None:
         """Store the citizen's rating (or 未评价) with its outbox op; never called by the clerk's window.
 
         A bad rating keeps its reasons and opens a follow-up due in working days; a rating that
         ends a burst (identical, seconds after the decision, several in a row) is flagged.
+        One rating per visit (一次一评): for a visit of several items it is stored against the
+        visit's first case, the other cases named with it, so no item is rated twice.
         """
         from hallclient import ratings
 
@@ -1153,9 +1644,18 @@ class Counter:
             rated_at=now.astimezone(),
             follow_up_due=due,
             burst=burst,
+            visit_case_nos=[
+                c
+                for c in (self.visit_case_nos(case_no) if visit_case_nos is None else visit_case_nos)
+                if c != case_no
+            ],
         )
         if burst:
             log.warning("rating for %s flagged as part of a burst at window %s", case_no, self.window_no)
         self.store.record_rating(payload, now)
         self.on_change()
         self.bus.publish(RatingRecorded(case_no))
+
+
+def _visit_key(ticket: wire.Ticket) -> str:
+    return f"{ticket.date.isoformat()}/{ticket.ticket_no}"

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from hallclient.domain import HallInfo, MaterialCheck, ReceiptData, ReceivedMaterial
+from hallclient.wire import Decision, TicketCategory
 
 
 class PaperKind(StrEnum):
@@ -21,6 +22,7 @@ class PaperKind(StrEnum):
     APPROVAL = "approval"  # 准予许可决定书 / the item's result paper (即办件)
     PICKUP = "pickup"  # 出件 pick-up slip
     TICKET = "ticket"  # 排队号票
+    VISIT_RECEIPT = "visit_receipt"  # 一件事一次办回执: every item of one visit
 
 
 Strokes = list[list[tuple[float, float]]]
@@ -121,11 +123,69 @@ class QueueTicketSlip:
     waiting_ahead: int
     booking_code: str | None = None
     slot: str = ""
+    # Printed as its label (老年人优先 …), never with the reason a clerk gave.
+    category: TicketCategory | None = None
+    estimated_minutes: int | None = None  # from the live queue; None when not known (offline)
     kind: PaperKind = PaperKind.TICKET
 
 
+@dataclass(frozen=True)
+class VisitLine:
+    """One item of a visit on the combined receipt: its own case number and outcome."""
+
+    position: int
+    item_code: str
+    item_name: str
+    department: str
+    case_no: str
+    decision: Decision
+    promised_date: dt.date | None = None  # 受理: promised completion; 办结: today
+    promised_days: int = 0
+    correction_deadline: dt.date | None = None  # 补正: bring the materials by
+
+
+@dataclass(frozen=True)
+class VisitMaterial:
+    """A paper received once in the visit, and the items it was used for."""
+
+    name: str
+    check: MaterialCheck
+    copies: int = 1
+    used_for: list[str] = field(default_factory=list)
+    source: str = ""  # an e-license: its type and number
+
+
+@dataclass(frozen=True)
+class VisitReceipt:
+    """一件事一次办回执: one paper for every item decided in one visit at one window."""
+
+    doc_id: str
+    hall: HallInfo
+    clerk_name: str
+    clerk_staff_no: str
+    visit_name: str  # the bundle's name (开办企业), or "3 个事项"
+    bundle_code: str | None
+    applicant_name: str
+    applicant_id_number: str
+    applicant_phone: str
+    ticket_no: str
+    booking_code: str | None
+    lines: list[VisitLine]
+    materials: list[VisitMaterial]
+    issued_at: dt.datetime
+    verify_url: str
+    notes: str = ""
+    signature_strokes: Strokes = field(default_factory=list)
+    kind: PaperKind = PaperKind.VISIT_RECEIPT
+
+    @property
+    def case_no(self) -> str:
+        """The visit's first case: where the paper is filed and what its barcode carries."""
+        return self.lines[0].case_no if self.lines else ""
+
+
 CasePaper = CorrectionNotice | RejectionNotice | ApprovalDecision | PickupSlip
-Paper = ReceiptData | CasePaper | QueueTicketSlip
+Paper = ReceiptData | CasePaper | QueueTicketSlip | VisitReceipt
 
 
 def paper_kind(paper: Paper) -> PaperKind:

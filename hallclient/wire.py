@@ -132,8 +132,37 @@ class ServiceItem(WireModel):
     fee: str = Field(default="不收费")
 
 
+class MaterialUse(WireModel):
+    """One item's material that a bundle's shared paper stands for."""
+
+    item_code: str
+    material_code: str
+
+
+class SharedMaterial(WireModel):
+    """A paper several items of a bundle ask for: asked for once, checked once, used for all."""
+
+    code: str = Field(description="The paper's code within the bundle")
+    name: str
+    original_required: bool = True
+    copies: int = Field(default=1, ge=0, description="Copies kept: the most any of its items asks for")
+    used_by: list[MaterialUse] = Field(min_length=2)
+
+
+class Bundle(WireModel):
+    """一件事一次办: several items (事项) a citizen does in one visit at one window."""
+
+    code: str
+    version: int = Field(ge=1)
+    name: str = Field(description="e.g. 开办企业")
+    description: str = ""
+    items: list[str] = Field(min_length=2, description="Item codes in the order they are decided")
+    shared_materials: list[SharedMaterial] = Field(default_factory=list)
+
+
 class CatalogResponse(WireModel):
     items: list[ServiceItem]
+    bundles: list[Bundle] = Field(default_factory=list, description="一件事 bundles of these items")
 
 
 # -- bookings and pre-reviews ---------------------------------------------------
@@ -206,6 +235,17 @@ class TicketState(StrEnum):
     DONE = "done"
 
 
+class TicketCategory(StrEnum):
+    """Who is called first (绿色通道); the reason a clerk gave is never part of the ticket."""
+
+    ORDINARY = "ordinary"  # 普通
+    ELDERLY = "elderly"  # 65 周岁以上老年人
+    DISABLED = "disabled"  # 残疾人
+    SERVICE_MEMBER = "service_member"  # 军人（含退役军人、军属）
+    PREGNANT = "pregnant"  # 孕妇
+    APPOINTMENT = "appointment"  # 预约
+
+
 class Ticket(WireModel):
     ticket_no: str
     hall_code: str
@@ -218,6 +258,9 @@ class Ticket(WireModel):
     called_at: dt.datetime | None = None
     recalls: int = Field(default=0, ge=0, description="How often the number was called again (重呼)")
     note: str = Field(default="", max_length=500, description="The transferring clerk's note (转移说明)")
+    category: TicketCategory | None = Field(
+        default=None, description="Priority category; None where not stated (change-log entries)"
+    )
 
 
 class CallNextRequest(WireModel):
@@ -230,6 +273,15 @@ class CallNextResponse(WireModel):
 
 class WalkInRequest(WireModel):
     item_code: str | None = None
+    item_codes: list[str] = Field(
+        default_factory=list, max_length=20, description="Several items for one visit (一件事)"
+    )
+    bundle_code: str | None = Field(default=None, max_length=64)
+    category: TicketCategory = TicketCategory.ORDINARY
+    reason: str = Field(default="", max_length=200, description="Why priority (audited, never shown)")
+    phone: str | None = Field(
+        default=None, pattern=r"^1[3-9]\d{9}$", description="For SMS notices (called, result ready)"
+    )
 
 
 class WindowInfo(WireModel):
@@ -319,6 +371,7 @@ class CaseDecidedPayload(WireModel):
     reasons: list[str] = Field(default_factory=list, description="不予受理: the reasons given")
     legal_basis: str = Field(default="", description="不予受理: the legal basis cited")
     correction_deadline: dt.date | None = Field(default=None, description="补正: bring the materials by")
+    visit: VisitRef | None = Field(default=None, description="The visit (一件事) this case was decided in")
 
 
 class RatingLevel(StrEnum):
@@ -346,6 +399,10 @@ class RatingPayload(WireModel):
     burst: bool = Field(
         default=False,
         description="Identical ratings given seconds after the decision, several in a row: for the supervisor",
+    )
+    visit_case_nos: list[str] = Field(
+        default_factory=list,
+        description="One rating per visit: the visit's other cases, rated together with case_no (its first)",
     )
 
 
@@ -762,3 +819,69 @@ class CaseTimeline(WireModel):
     item_code: str
     department: str
     events: list[TimelineEvent]
+
+
+# -- visits: several items at one window, priority, notices, waiting estimates -----------------
+
+
+class VisitRef(WireModel):
+    """Where a case stands in its visit: the bundle (if any), the items in decision order."""
+
+    bundle_code: str | None = None
+    item_codes: list[str] = Field(min_length=1)
+    position: int = Field(ge=1, description="1-based position of this case's item")
+
+
+class PriorityRequest(WireModel):
+    """绿色通道: a clerk marks a waiting ticket with a priority category, giving the reason."""
+
+    ticket_no: str = Field(min_length=1, max_length=16)
+    category: TicketCategory
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class WaitEstimate(WireModel):
+    """How long a citizen can expect to wait, from the live queue and recent handling times."""
+
+    as_of: dt.datetime
+    waiting: int = Field(ge=0, description="Tickets waiting in the hall now")
+    ahead: int | None = Field(default=None, description="Tickets called before this one (with ticket_no)")
+    minutes: int | None = Field(default=None, description="Estimated wait in minutes; None when unknown")
+    windows_open: int = Field(ge=0)
+    handle_minutes: float = Field(description="Recent average handling time per ticket")
+    category: TicketCategory | None = None
+
+
+class NoticeKind(StrEnum):
+    CALLED = "called"  # 您的号已叫到
+    APPROACHING = "approaching"  # 前面还有 N 位
+    RESULT_READY = "result_ready"  # 办理结果可领取
+
+
+class NoticeStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last retry
+
+
+class NoticeInfo(WireModel):
+    """An SMS notice as the hall sees it: the phone masked, the attempts and the last error."""
+
+    id: int
+    kind: NoticeKind
+    ref: str = Field(description="The ticket number, or the case number for result_ready")
+    phone: str = Field(description="Masked: 138****5678")
+    text: str
+    status: NoticeStatus
+    attempts: int
+    last_error: str = ""
+    created_at: dt.datetime
+    sent_at: dt.datetime | None = None
+
+
+class NoticesResponse(WireModel):
+    notices: list[NoticeInfo]
+
+
+class ResultReadyRequest(WireModel):
+    case_no: str = Field(min_length=1, max_length=48)

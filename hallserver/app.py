@@ -14,8 +14,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hallclient import wire
-from hallserver import __version__, licenses, queue, security, supervision, sync_ops, verify_page
-from hallserver.changes import booking_to_wire, ticket_to_wire
+from hallserver import __version__, licenses, queue, security, supervision, sync_ops, verify_page, visits
+from hallserver.changes import booking_to_wire
 from hallserver.db import session_factory
 from hallserver.errors import ApiError, install_error_handlers
 from hallserver.limits import BodySizeLimit
@@ -112,7 +112,8 @@ def _router() -> APIRouter:
     def catalog(db: Db, who: Who) -> wire.CatalogResponse:
         with db() as s:
             bodies = [row.body for row in s.scalars(select(CatalogItem).order_by(CatalogItem.code))]
-        return wire.CatalogResponse(items=[wire.ServiceItem.model_validate(b) for b in bodies])
+            bundles = visits.bundles(s)
+        return wire.CatalogResponse(items=[wire.ServiceItem.model_validate(b) for b in bodies], bundles=bundles)
 
     @r.get("/bookings", response_model=wire.BookingsResponse)
     def bookings(db: Db, who: Who, date: dt.date) -> wire.BookingsResponse:
@@ -125,7 +126,9 @@ def _router() -> APIRouter:
             return wire.BookingsResponse(bookings=[booking_to_wire(b) for b in rows])
 
     @r.post("/queue/call-next", response_model=wire.CallNextResponse)
-    def call_next(req: wire.CallNextRequest, db: Db, who: Who, now: Now) -> wire.CallNextResponse:
+    def call_next(
+        req: wire.CallNextRequest, request: Request, db: Db, who: Who, now: Now
+    ) -> wire.CallNextResponse:
         if req.window_no != who.window_no:
             raise ApiError(
                 403,
@@ -135,12 +138,15 @@ def _router() -> APIRouter:
             )
         with db() as s:
             ticket = queue.call_next(s, who, _today(now), now)
-            return wire.CallNextResponse(ticket=ticket_to_wire(ticket) if ticket else None)
+            answer = wire.CallNextResponse(ticket=queue.ticket_wire(s, ticket) if ticket else None)
+        if ticket is not None:
+            visits.kick_notices(request.app.state)  # SMS sent later, never holding up the call
+        return answer
 
     @r.post("/queue/walk-in", response_model=wire.Ticket)
     def walk_in(req: wire.WalkInRequest, db: Db, who: Who, now: Now) -> wire.Ticket:
         with db() as s:
-            return ticket_to_wire(queue.walk_in(s, who, req.item_code, _today(now), now))
+            return queue.ticket_wire(s, queue.walk_in(s, who, req.item_code, _today(now), now, req))
 
     @r.get("/windows", response_model=wire.WindowsResponse)
     def windows(db: Db, who: Who, now: Now) -> wire.WindowsResponse:
@@ -217,6 +223,8 @@ def _router() -> APIRouter:
 
     # 电子证照: only for the applicant the calling window is serving (hallserver/licenses.py).
     r.include_router(licenses.router())
+    # Priority, waiting estimates and SMS notices of a visit (hallserver/visits.py).
+    r.include_router(visits.router())
     return r
 
 

@@ -30,7 +30,8 @@ _ID, _HOUSEHOLD, _BUSINESS, _MARRIAGE, _PROPERTY, _DRIVING, _BIRTH = (
 )
 ID_CARD = _m("M001", "申请人居民身份证", copies=1, licenses=(_ID,))
 
-DEMO_CATALOG: list[wire.ServiceItem] = [
+# Items citizens book one at a time (the seeded bookings pick from these).
+SINGLE_ITEMS: list[wire.ServiceItem] = [
     wire.ServiceItem(
         code="11330100MB0001001A4000117001",
         version=3,
@@ -195,6 +196,231 @@ DEMO_CATALOG: list[wire.ServiceItem] = [
             _m("M1301", "出版物零售单位设立申请表", copies=0),
             _m("M302", "营业执照", copies=1, licenses=(_BUSINESS,)),
             _m("M102", "经营场所使用证明（房产证或租赁合同）"),
+        ],
+    ),
+]
+
+# Items done within the 一件事 bundles below (and on their own).
+BUNDLE_ITEMS: list[wire.ServiceItem] = [
+    wire.ServiceItem(
+        code="11330100MB0005005A4000117014",
+        version=1,
+        name="公章刻制备案",
+        department="公安局治安管理支队",
+        legal_days=1,
+        promised_days=0,
+        instant=True,
+        materials=[ID_CARD, _m("M1402", "印章刻制申请表", copies=0)],
+    ),
+    wire.ServiceItem(
+        code="11330100MB0009009A4000117015",
+        version=1,
+        name="新办纳税人涉税事项（含发票申领）",
+        department="税务局",
+        legal_days=5,
+        promised_days=1,
+        materials=[
+            ID_CARD,
+            _m("M1501", "新办纳税人涉税事项综合申请表", copies=0),
+            _m("M102", "经营场所使用证明（房产证或租赁合同）"),
+        ],
+    ),
+    wire.ServiceItem(
+        code="11330100MB0003003A4000117016",
+        version=1,
+        name="单位社会保险登记（员工参保）",
+        department="人力资源和社会保障局",
+        legal_days=15,
+        promised_days=0,
+        instant=True,
+        materials=[ID_CARD, _m("M1601", "社会保险单位登记表", copies=0)],
+    ),
+    wire.ServiceItem(
+        code="11330100MB0004004A4000117017",
+        version=1,
+        name="住房公积金单位缴存登记",
+        department="住房公积金管理中心",
+        legal_days=5,
+        promised_days=1,
+        materials=[ID_CARD, _m("M1701", "住房公积金单位缴存登记表", copies=0)],
+    ),
+    wire.ServiceItem(
+        code="11330100MB0005005A4000112018",
+        version=1,
+        name="出生登记（新生儿入户）",
+        department="公安局",
+        legal_days=5,
+        promised_days=0,
+        instant=True,
+        materials=[
+            _m("M1801", "出生医学证明", licenses=(_BIRTH,)),
+            _m("M501", "户口簿", copies=1, licenses=(_HOUSEHOLD,)),
+            _m("M1802", "父母双方居民身份证", copies=1, licenses=(_ID,)),
+            _m("M1803", "父母结婚证", copies=1, licenses=(_MARRIAGE,)),
+        ],
+    ),
+    wire.ServiceItem(
+        code="11330100MB0007007A4000112019",
+        version=1,
+        name="城乡居民基本医疗保险参保登记（新生儿）",
+        department="医疗保障局",
+        legal_days=5,
+        promised_days=0,
+        instant=True,
+        materials=[
+            _m("M1901", "新生儿出生医学证明", copies=1, licenses=(_BIRTH,)),
+            _m("M501", "户口簿", copies=1, licenses=(_HOUSEHOLD,)),
+            _m("M1902", "监护人居民身份证", copies=1, licenses=(_ID,)),
+        ],
+    ),
+    wire.ServiceItem(
+        code="11330100MB0003003A4000112020",
+        version=1,
+        name="社会保障卡申领（新生儿）",
+        department="人力资源和社会保障局",
+        legal_days=20,
+        promised_days=5,
+        materials=[
+            _m("M501", "户口簿", copies=1, licenses=(_HOUSEHOLD,)),
+            _m("M1902", "监护人居民身份证", copies=1, licenses=(_ID,)),
+            _m("M2001", "社会保障卡申领登记表", copies=0),
+            _m("M2002", "新生儿近期免冠照片（电子回执）", copies=0),
+        ],
+    ),
+    wire.ServiceItem(
+        code="11330100MB0003003A4000112021",
+        version=1,
+        name="企业职工基本养老保险退休待遇申领",
+        department="人力资源和社会保障局",
+        legal_days=20,
+        promised_days=10,
+        materials=[
+            ID_CARD,
+            _m("M2101", "基本养老保险待遇申领表", copies=0),
+            _m("M2102", "本人人事档案（存档机构出具）", copies=0),
+            _m("M703", "本人名下银行卡", copies=0),
+        ],
+    ),
+    wire.ServiceItem(
+        code="11330100MB0007007A4000112022",
+        version=1,
+        name="职工医保退休人员待遇核定",
+        department="医疗保障局",
+        legal_days=15,
+        promised_days=5,
+        materials=[ID_CARD, _m("M2201", "职工医保退休人员待遇核定申请表", copies=0)],
+    ),
+    wire.ServiceItem(
+        code="11330100MB0004004A4000112023",
+        version=1,
+        name="住房公积金提取（离休、退休）",
+        department="住房公积金管理中心",
+        legal_days=3,
+        promised_days=1,
+        materials=[
+            ID_CARD,
+            _m("M2301", "退休证明（退休审批表或养老待遇核准通知）", copies=1),
+            _m("M703", "本人名下银行卡", copies=0),
+        ],
+    ),
+]
+
+DEMO_CATALOG: list[wire.ServiceItem] = SINGLE_ITEMS + BUNDLE_ITEMS
+_BY_CODE = {i.code: i for i in DEMO_CATALOG}
+
+
+def _alias(code: str, name: str, *uses: tuple[str, str], copies: int = 0) -> wire.SharedMaterial:
+    """Differently coded materials of several items that are one paper in the bundle."""
+    return wire.SharedMaterial(
+        code=code,
+        name=name,
+        copies=copies,
+        used_by=[wire.MaterialUse(item_code=i, material_code=m) for i, m in uses],
+    )
+
+
+def _bundle(
+    code: str, name: str, description: str, items: list[str], aliases: list[wire.SharedMaterial]
+) -> wire.Bundle:
+    from hallclient.visits import shared_materials
+
+    return wire.Bundle(
+        code=code,
+        version=1,
+        name=name,
+        description=description,
+        items=items,
+        shared_materials=shared_materials([_BY_CODE[c] for c in items], aliases),
+    )
+
+
+_COMPANY, _SEAL, _TAX, _SOCIAL, _FUND = (
+    "11330100MB0001001A4000117002",
+    "11330100MB0005005A4000117014",
+    "11330100MB0009009A4000117015",
+    "11330100MB0003003A4000117016",
+    "11330100MB0004004A4000117017",
+)
+_BIRTH_REG, _BIRTH_MED, _BIRTH_CARD = (
+    "11330100MB0005005A4000112018",
+    "11330100MB0007007A4000112019",
+    "11330100MB0003003A4000112020",
+)
+_PENSION, _RETIRE_MED, _RETIRE_FUND = (
+    "11330100MB0003003A4000112021",
+    "11330100MB0007007A4000112022",
+    "11330100MB0004004A4000112023",
+)
+
+# 一件事一次办: the items in the order they are decided (the company exists before its seal,
+# its tax registration and its staff's insurance), and the papers asked for once.
+DEMO_BUNDLES: list[wire.Bundle] = [
+    _bundle(
+        "YJS-KBQY",
+        "开办企业",
+        "企业设立登记、公章刻制、新办纳税人涉税事项、员工参保登记、公积金缴存登记，一表申请、一窗办理。",
+        [_COMPANY, _SEAL, _TAX, _SOCIAL, _FUND],
+        [
+            _alias(
+                "S-KBQY-FORM",
+                "开办企业“一表通”申请表",
+                (_COMPANY, "M201"),
+                (_SEAL, "M1402"),
+                (_TAX, "M1501"),
+                (_SOCIAL, "M1601"),
+                (_FUND, "M1701"),
+            )
+        ],
+    ),
+    _bundle(
+        "YJS-XSECS",
+        "新生儿出生",
+        "出生登记、医保参保、社保卡申领一次办结，出生医学证明和户口簿只需出示一次。",
+        [_BIRTH_REG, _BIRTH_MED, _BIRTH_CARD],
+        [
+            _alias("S-CSYXZM", "出生医学证明", (_BIRTH_REG, "M1801"), (_BIRTH_MED, "M1901"), copies=1),
+            _alias(
+                "S-FMSFZ",
+                "父母（监护人）居民身份证",
+                (_BIRTH_REG, "M1802"),
+                (_BIRTH_MED, "M1902"),
+                (_BIRTH_CARD, "M1902"),
+                copies=1,
+            ),
+        ],
+    ),
+    _bundle(
+        "YJS-TX",
+        "退休",
+        "养老保险退休待遇申领、医保退休待遇核定、公积金退休提取联办，一张联办申请表。",
+        [_PENSION, _RETIRE_MED, _RETIRE_FUND],
+        [
+            _alias(
+                "S-TX-FORM",
+                "退休“一件事”联办申请表",
+                (_PENSION, "M2101"),
+                (_RETIRE_MED, "M2201"),
+            )
         ],
     ),
 ]

@@ -377,3 +377,61 @@ class LicenseAccess(Base):
     purpose: Mapped[str] = mapped_column(String(16))
     allowed: Mapped[bool] = mapped_column(Boolean)
     reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+
+
+# -- visits: 一件事 bundles, priority (绿色通道), SMS notices --------------------------------------
+
+
+class CatalogBundle(Base):
+    """一件事一次办: a bundle of catalog items done in one visit (its body is ``wire.Bundle``)."""
+
+    __tablename__ = "catalog_bundles"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class TicketVisit(Base):
+    """What the hall knows of a ticket's visit beyond the ticket row, which every counter pulls.
+
+    The priority category orders the queue; the reason the clerk gave, who marked it and
+    when stay here (audited), never on the ticket the citizen screen shows. The phone is
+    where SMS notices go for a walk-in (a booking's notices use the booking's phone).
+    """
+
+    __tablename__ = "ticket_visits"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    category: Mapped[str] = mapped_column(String(16), default="ordinary")
+    priority_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    priority_by: Mapped[int | None] = mapped_column(Integer, default=None)
+    priority_window: Mapped[int | None] = mapped_column(Integer, default=None)
+    priority_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
+    phone: Mapped[str | None] = mapped_column(String(20), default=None)
+    bundle_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    item_codes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+
+class Notice(Base):
+    """An SMS notice to a citizen's phone: recorded with the event, delivered later, retried.
+
+    One per kind and reference a day (a recall does not text the citizen twice).
+    """
+
+    __tablename__ = "notices"
+    __table_args__ = (UniqueConstraint("hall_code", "day", "kind", "ref"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    hall_code: Mapped[str] = mapped_column(String(32), index=True)
+    day: Mapped[dt.date] = mapped_column(Date)
+    kind: Mapped[str] = mapped_column(String(16))  # called | approaching | result_ready
+    ref: Mapped[str] = mapped_column(String(48))  # ticket number, or case number
+    phone: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UtcDateTime(), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)

@@ -17,9 +17,19 @@ from sqlalchemy.orm import Session
 from hallclient import wire
 from hallclient.validation import resident_id_check_digit
 from hallserver.changes import record_booking, record_change, record_ticket
-from hallserver.demo_catalog import DEMO_CATALOG
+from hallserver.demo_catalog import DEMO_BUNDLES, DEMO_CATALOG, SINGLE_ITEMS
 from hallserver.licenses import demo_licenses
-from hallserver.models import Booking, CatalogItem, Clerk, ELicense, Hall, Ticket, Window
+from hallserver.models import (
+    Booking,
+    CatalogBundle,
+    CatalogItem,
+    Clerk,
+    ELicense,
+    Hall,
+    Notice,
+    Ticket,
+    Window,
+)
 from hallserver.security import hash_password
 
 DEMO_HALL = "DEMO"
@@ -173,15 +183,22 @@ def seed_demo(s: Session, today: dt.date, *, public_key: str = "") -> SeedSummar
         if row is None or row.body != body:
             s.merge(CatalogItem(code=item.code, version=item.version, body=body))
             record_change(s, wire.ChangeEntity.CATALOG_ITEM, item.code, body, None)
+    # 一件事一次办: bundles of the items above (served with GET /catalog).
+    for bundle in DEMO_BUNDLES:
+        s.merge(CatalogBundle(code=bundle.code, version=bundle.version, body=bundle.model_dump(mode="json")))
 
     s.execute(delete(ELicense).where(ELicense.license_no.like(f"%-{today:%Y%m%d}%")))
+    # A ticket's visit (priority, items, phone) goes with it (ON DELETE CASCADE); so do the day's SMS.
+    s.execute(delete(Notice).where(Notice.hall_code == DEMO_HALL, Notice.day == today))
     s.execute(delete(Ticket).where(Ticket.hall_code == DEMO_HALL, Ticket.date == today))
     s.execute(delete(Booking).where(Booking.hall_code == DEMO_HALL, Booking.date == today))
     rng = random.Random(today.toordinal())
     reviewed = dt.datetime.combine(today - dt.timedelta(days=1), dt.time(16, 30)).astimezone()
     issued = dt.datetime.combine(today, dt.time(8, 45)).astimezone()
     for n in range(DEMO_BOOKINGS):
-        item = rng.choice(DEMO_CATALOG)
+        # Bookings are for single items (the 一件事 bundles are chosen at the counter), so the
+        # demo morning stays the same as the catalog grows.
+        item = rng.choice(SINGLE_ITEMS)
         slot = SLOTS[n * len(SLOTS) // DEMO_BOOKINGS]
         applicant = wire.Applicant(
             name=rng.choice(SURNAMES) + rng.choice(GIVEN),

@@ -1,7 +1,7 @@
 """One entry point for every paper the counter prints, and the check for rare characters before it.
 
 ``render_paper`` picks the document for the paper's type (受理通知书, 一次性补正告知书,
-不予受理通知书, 准予许可决定书, 领取凭证, 排队号票) and returns PDF bytes.
+不予受理通知书, 准予许可决定书, 领取凭证, 排队号票, 一件事一次办回执) and returns PDF bytes.
 
 ``check_printable`` finds text the embedded fonts cannot draw (生僻字 in a
 name or an address) so the counter can warn before printing. Such a character
@@ -26,6 +26,7 @@ from hallclient.papers import (
     PickupSlip,
     QueueTicketSlip,
     RejectionNotice,
+    VisitReceipt,
 )
 from printing.fonts import missing_glyphs, placeholder
 
@@ -77,6 +78,10 @@ def render_paper(
         from printing.ticket import render_ticket
 
         return render_ticket(paper, **kw)
+    if isinstance(paper, VisitReceipt):
+        from printing.visit_receipt import render_visit_receipt
+
+        return render_visit_receipt(paper, **kw)
     raise TypeError(f"no document for {type(paper).__name__}")
 
 
@@ -93,6 +98,8 @@ def paper_title(paper: Paper, lang: str = "zh_CN") -> str:
         return paper.title.strip() or t("准予行政许可决定书")
     if isinstance(paper, PickupSlip):
         return t("办理结果领取凭证")
+    if isinstance(paper, VisitReceipt):
+        return t("一件事一次办回执")
     return t("排队号票")
 
 
@@ -100,7 +107,7 @@ def paper_ref(paper: Paper) -> str:
     """The number the paper is filed under: the case number, or the ticket number for a queue ticket."""
     if isinstance(paper, QueueTicketSlip):
         return paper.ticket_no
-    if isinstance(paper, ReceiptData):
+    if isinstance(paper, ReceiptData | VisitReceipt):
         return paper.case_no
     return paper.header.case_no
 
@@ -152,6 +159,10 @@ def _labels(t: Translate) -> dict[str, str]:
         "ticket_no": t("号码"),
         "hall_name": t("大厅名称"),
         "slot": t("预约时段"),
+        "visit_name": t("一件事"),
+        "lines": t("办理事项"),
+        "used_for": t("用于事项"),
+        "source": t("电子证照"),
     }
 
 

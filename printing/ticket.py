@@ -7,6 +7,7 @@ It carries no personal data and is not a case paper: no seal, no QR.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from reportlab.lib.enums import TA_CENTER
@@ -16,6 +17,7 @@ from reportlab.platypus import Flowable, Spacer
 
 from hallclient.i18n import translator
 from hallclient.papers import QueueTicketSlip
+from hallclient.wire import TicketCategory
 from printing.common import (
     BarcodeBlock,
     BoxedMark,
@@ -50,6 +52,10 @@ def render_ticket(
         flow.append(BoxedMark(t("补打（第{n}次）").format(n=reprint_no), 11 if a4 else 8.5))
     flow.append(title_line(t("排队号票"), layout, space_after=2 * mm))
     flow.append(TextLine(ticket.ticket_no, 64 if a4 else 40, space_after=1 * mm))
+    label = category_label(ticket.category, t)
+    if label:
+        # The category only (老年人优先 …): why a clerk marked it is never printed.
+        flow.append(TextLine(f"【{label}】", 15 if a4 else 11, space_after=1.5 * mm))
     # A long item name wraps (centred) rather than shrink to an unreadable line.
     item_style = ParagraphStyle(
         f"{layout}-ticket-item",
@@ -65,7 +71,20 @@ def render_ticket(
         if ticket.waiting_ahead > 0
         else t("您前面暂无人等候，请留意叫号")
     )
-    flow.append(TextLine(waiting, 14 if a4 else 10.5, space_after=2 * mm))
+    flow.append(
+        TextLine(
+            waiting,
+            14 if a4 else 10.5,
+            space_after=1 * mm if ticket.estimated_minutes is not None else 2 * mm,
+        )
+    )
+    if ticket.estimated_minutes is not None:
+        estimate = (
+            t("预计等候约 {n} 分钟").format(n=ticket.estimated_minutes)
+            if ticket.estimated_minutes > 0
+            else t("预计很快叫到您")
+        )
+        flow.append(TextLine(estimate, 12 if a4 else 9.5, space_after=2 * mm))
     flow.append(RedRule(0.6 if a4 else 0.5, 2 * mm))
 
     lines = [t("取号时间：{time}").format(time=cn_datetime(ticket.issued_at))]
@@ -96,3 +115,14 @@ def render_ticket(
         keywords=(ticket.ticket_no,),
     )
     return build_pdf(flow, layout, meta)
+
+
+def category_label(category: TicketCategory | None, t: Callable[[str], str]) -> str:
+    """The printed name of a priority category; '' for ordinary and booked tickets."""
+    labels = {
+        TicketCategory.ELDERLY: t("老年人优先"),
+        TicketCategory.DISABLED: t("残疾人优先"),
+        TicketCategory.SERVICE_MEMBER: t("军人优先"),
+        TicketCategory.PREGNANT: t("孕妇优先"),
+    }
+    return labels.get(category, "") if category is not None else ""

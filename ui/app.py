@@ -39,6 +39,8 @@ class CounterApp(QObject):
         self.services = services
         set_language(services.config.counter.language)
         self.runner = TaskRunner(self)
+        # The cases of a visit being rated, by the visit's first case (one rating per visit).
+        self._visit_cases: dict[str, list[str]] = {}
         self.bridge = EventBridge(services.bus, self)
         self.printer = ReceiptPrinter(services.counter, self.runner, layout=services.config.printing.layout)
         self.login = LoginDialog(services.counter, self.runner)
@@ -141,21 +143,41 @@ class CounterApp(QObject):
             self.citizen.show_called(e.ticket_no)
 
     def _on_decided(self, e: CaseDecided) -> None:
-        if self.citizen is not None and e.decision in (
+        if self.citizen is None or e.decision not in (
             Decision.ACCEPT,
             Decision.COMPLETE,
             Decision.CORRECT,
             Decision.REJECT,
         ):
-            self.citizen.start_rating(e.case_no, e.decided_at, e.item_name)
+            return
+        day = e.decided_at.astimezone().date()
+        visit = self.services.counter.open_visit(e.ticket_no, day) if e.ticket_no else None
+        if visit is not None and e.case_no in visit.case_nos:
+            # 一次一评: a visit of several items is rated once, after its last decision, the items named;
+            # the rating is stored against the visit's first case.
+            if not visit.complete or e.case_no != visit.case_nos[-1]:
+                return
+            first = visit.case_nos[0]
+            self._visit_cases[first] = visit.case_nos
+            self.citizen.start_rating(
+                first, e.decided_at, visit.name, items=[d.item_name for d in visit.decided]
+            )
+            return
+        self.citizen.start_rating(e.case_no, e.decided_at, e.item_name)
 
     def _record_rating(
         self, case_no: str, level: RatingLevel, decided_at: dt.datetime, reasons: list[str], comment: str
     ) -> None:
         counter = self.services.counter
+        visit_cases = self._visit_cases.pop(case_no, None)
         self.runner.run(
             lambda: counter.record_rating(
-                case_no, level, decided_at=decided_at, reasons=reasons, comment=comment
+                case_no,
+                level,
+                decided_at=decided_at,
+                reasons=reasons,
+                comment=comment,
+                visit_case_nos=visit_cases,
             ),
             on_error=lambda exc: log.error("rating not stored: %s", type(exc).__name__),
         )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
@@ -338,7 +338,10 @@ class CitizenScreen(QWidget):
         self._show(self.waiting)
         self.signature_captured.emit(self.signature_strokes)
 
-    def start_rating(self, case_no: str, decided_at: dt.datetime, item_name: str) -> None:
+    def start_rating(
+        self, case_no: str, decided_at: dt.datetime, item_name: str, *, items: Sequence[str] = ()
+    ) -> None:
+        """Rate the service (一次一评): for a visit of several items, once, with every item named."""
         if self._rating_case is not None:
             # A new decision while the last citizen has not finished: what they chose stands,
             # what they did not choose is 未评价.
@@ -351,7 +354,7 @@ class CitizenScreen(QWidget):
         self._pending_service = None
         self._pending_called = None
         self._rating_case = (case_no, decided_at)
-        self.rating.start(item_name, self.rating_timeout_s)
+        self.rating.start(item_name, self.rating_timeout_s, items=items)
         self._show(self.rating)
 
     def _rated(self, level: RatingLevel) -> None:

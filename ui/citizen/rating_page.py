@@ -6,6 +6,8 @@ the absence of a rating is stored as such, never turned into a grade.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
@@ -44,6 +46,8 @@ NOT_RATED = N_("未评价")
 
 TITLE = N_("请您对本次服务进行评价")
 ITEM = N_("办理事项：{item}")
+VISIT_ITEMS = N_("本次共办理 {n} 个事项：{items}")
+ONE_RATING = N_("一次办理，一次评价")
 ANONYMOUS = N_("评价由您本人作出，窗口工作人员看不到您的评价")
 COUNTDOWN = N_("{s} 秒后未评价将记为“未评价”")
 
@@ -86,8 +90,11 @@ class RatingPage(CitizenPage):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("ratingPage", parent)
         self.item_name = ""
+        self.items: list[str] = []
         self.title = label("citizenTitle")
         self.subtitle = label("citizenSubtitle")
+        self.items_label = label("citizenHint")
+        self.items_label.setObjectName("ratingItems")
         self.anonymous = label("citizenHint")
         self.countdown_label = label("ratingCountdown")
 
@@ -112,6 +119,7 @@ class RatingPage(CitizenPage):
         layout.addStretch(1)
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
+        layout.addWidget(self.items_label)
         layout.addSpacing(28)
         layout.addLayout(grid)
         layout.addSpacing(24)
@@ -131,8 +139,10 @@ class RatingPage(CitizenPage):
     def active(self) -> bool:
         return self._timer.isActive()
 
-    def start(self, item_name: str, timeout_s: int) -> None:
+    def start(self, item_name: str, timeout_s: int, *, items: Sequence[str] = ()) -> None:
+        """Ask for one rating; ``items`` names every item of a visit of several (rated together)."""
         self.item_name = item_name
+        self.items = list(items) if len(items) > 1 else []
         self._remaining = timeout_s
         for b in self.buttons.values():
             b.setEnabled(True)
@@ -174,6 +184,12 @@ class RatingPage(CitizenPage):
         t = self.t
         self.title.setText(t(TITLE))
         self.subtitle.setText(t(ITEM).format(item=self.item_name))
+        self.items_label.setVisible(bool(self.items))
+        if self.items:
+            # Item names are the catalog's (Chinese); the sentence around them is translated.
+            self.items_label.setText(
+                t(VISIT_ITEMS).format(n=len(self.items), items="、".join(self.items)) + "　" + t(ONE_RATING)
+            )
         self.anonymous.setText(t(ANONYMOUS))
         for level, text, _c in LEVELS:
             self.buttons[level].set_full_text(t(text))

@@ -27,12 +27,13 @@ from PySide6.QtWidgets import (
 )
 
 from hallclient import wire
-from hallclient.counter import ServiceContext
+from hallclient.counter import CATEGORY_LABELS, ServiceContext
 from hallclient.decisions import MaterialFinding
 from hallclient.domain import MaterialCheck
 from hallclient.i18n import N_, _
 from hallclient.validation import InvalidInput, validate_name, validate_phone, validate_resident_id
 from ui.clerk.queue_panel import action_button
+from ui.clerk.visit_panel import VisitPanel
 
 PRE_REVIEW_LABELS = {
     wire.PreReviewResult.PASSED: (N_("预审通过"), "#15803d"),
@@ -67,13 +68,16 @@ class CaseView(QWidget):
     applicant_id_ready = Signal(str)  # a walk-in's ID number, valid: look up the registry
     license_view_requested = Signal(str)  # the license number to open
     work_started = Signal()  # the clerk began working on the citizen in front of them
+    bundle_chosen = Signal(str)  # 一件事: the bundle's code
+    visit_item_added = Signal(str)  # an item added to the visit
+    visit_item_removed = Signal(str)  # an item not decided yet, dropped from the visit
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("caseView")
         self.context: ServiceContext | None = None
         self._started = False
-        self._materials_for: str | None = None
+        self._materials_for: tuple[str, ...] | None = None
         self._review_texts: dict[int, str] = {}
 
         self.title = QLabel()
@@ -119,6 +123,11 @@ class CaseView(QWidget):
         app_form.addRow("", self.id_hint)
         app_form.addRow(_("手机号"), self.phone_edit)
 
+        self.visit_panel = VisitPanel()
+        self.visit_panel.bundle_chosen.connect(self.bundle_chosen)
+        self.visit_panel.item_added.connect(self.visit_item_added)
+        self.visit_panel.item_removed.connect(self.visit_item_removed)
+
         self.review_box = QGroupBox(_("网上预审"))
         review_layout = QVBoxLayout(self.review_box)
         self.review_result = QLabel()
@@ -145,6 +154,7 @@ class CaseView(QWidget):
         self.materials.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.materials.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.materials.installEventFilter(self)
+        self.materials.setMinimumHeight(150)
         mh = self.materials.horizontalHeader()
         for col in (COL_NAME, COL_REVIEW):
             mh.setSectionResizeMode(col, QHeaderView.ResizeMode.Stretch)
@@ -193,6 +203,7 @@ class CaseView(QWidget):
         layout.addWidget(self.title)
         layout.addWidget(self.transfer_note)
         layout.addLayout(top)
+        layout.addWidget(self.visit_panel)
         layout.addWidget(self.review_box)
         layout.addWidget(self.materials_hint)
         layout.addWidget(self.materials, 1)
@@ -211,6 +222,11 @@ class CaseView(QWidget):
             self.item_chooser.addItem(f"{item.name}（{item.code}）", item.code)
         if current is not None:
             self.item_chooser.setCurrentIndex(max(0, self.item_chooser.findData(current)))
+        self.visit_panel.set_catalog(items)
+
+    def set_bundles(self, bundles: list[wire.Bundle]) -> None:
+        self.visit_panel.set_bundles(bundles)
+        self.visit_panel.show_visit(self.context.visit if self.context else None)
 
     def show_context(self, ctx: ServiceContext | None) -> None:
         same_citizen = (
@@ -224,8 +240,16 @@ class CaseView(QWidget):
             self.notes.clear()
             self._started = False
         enabled = ctx is not None
-        for w in (self.item_box, self.applicant_box, self.review_box, self.materials, self.notes):
+        for w in (
+            self.item_box,
+            self.applicant_box,
+            self.visit_panel,
+            self.review_box,
+            self.materials,
+            self.notes,
+        ):
             w.setEnabled(enabled)
+        self.visit_panel.show_visit(ctx.visit if ctx is not None else None)
         if ctx is None:
             self.title.setText(_("当前没有办理中的群众，按 F2 叫号，或按 Ctrl+F 查找预约"))
             self.transfer_note.hide()
@@ -243,15 +267,39 @@ class CaseView(QWidget):
             self.materials.setRowCount(0)
             self._materials_for = None
             self.item_form.setRowVisible(self.item_chooser, False)
+            self.item_form.setRowVisible(self.item_code, True)
+            self.item_form.setRowVisible(self.item_limits, True)
+            self.review_box.setVisible(True)
             self._update_decisions()
             return
         booking = ctx.booking
         kind = _("预约号 {code}").format(code=booking.code) if booking else _("现场取号")
-        self.title.setText(_("正在办理：{ticket}　{kind}").format(ticket=ctx.ticket.ticket_no, kind=kind))
+        title = _("正在办理：{ticket}　{kind}").format(ticket=ctx.ticket.ticket_no, kind=kind)
+        if ctx.category not in (wire.TicketCategory.ORDINARY, wire.TicketCategory.APPOINTMENT):
+            title += "　" + _(CATEGORY_LABELS[ctx.category])
+        nxt = ctx.visit.next_item if ctx.visit is not None else None
+        if ctx.visit is not None:
+            title += "　" + (
+                _("{visit} 第 {k}/{n} 项：{item}").format(
+                    visit=ctx.visit.name,
+                    k=ctx.visit.position(nxt.code),
+                    n=len(ctx.visit.items),
+                    item=nxt.name,
+                )
+                if nxt is not None
+                else _("{visit}：{n} 个事项均已作出决定").format(visit=ctx.visit.name, n=len(ctx.visit.items))
+            )
+        self.title.setText(title)
         self.transfer_note.setVisible(bool(ctx.ticket.note))
         self.transfer_note.setText(_("转移说明：{note}").format(note=ctx.ticket.note))
         # A walk-in's item may be chosen or changed here; a booking's item is the one booked.
-        self.item_form.setRowVisible(self.item_chooser, booking is None)
+        # In a visit of several items, items are added in the visit's list instead.
+        self.item_form.setRowVisible(self.item_chooser, booking is None and ctx.visit is None)
+        # A visit's item box names the visit; each item's code and time limit are in the visit's list.
+        self.item_form.setRowVisible(self.item_code, ctx.visit is None)
+        self.item_form.setRowVisible(self.item_limits, ctx.visit is None)
+        # A walk-in's visit has no pre-review to show: the room goes to the merged checklist.
+        self.review_box.setVisible(booking is not None or ctx.visit is None)
         if booking is None:
             index = self.item_chooser.findData(ctx.item.code if ctx.item else None)
             self.item_chooser.setCurrentIndex(max(0, index))
@@ -259,7 +307,7 @@ class CaseView(QWidget):
         if not same_citizen:
             self._show_applicant(booking.applicant if booking else None)
         self._show_review(booking.pre_review if booking else None)
-        if not (same_citizen and self._materials_for == (ctx.item.code if ctx.item else None)):
+        if not (same_citizen and self._materials_for == _materials_key(ctx.item)):
             # Rebuilt only for a new citizen or item: the clerk's checks stay put otherwise.
             self._show_materials(ctx.item, booking.pre_review if booking else None)
         self._show_licenses(ctx)
@@ -267,6 +315,13 @@ class CaseView(QWidget):
 
     def _update_decisions(self) -> None:
         ctx = self.context
+        if ctx is not None and ctx.visit is not None:
+            # A visit's buttons decide its first item not decided yet.
+            nxt = ctx.visit.next_item
+            for button in self.decision_buttons:
+                button.setEnabled(nxt is not None)
+            self.complete_button.setEnabled(nxt is not None and nxt.instant)
+            return
         has_item = ctx is not None and ctx.item is not None
         for button in self.decision_buttons:
             button.setEnabled(has_item)
@@ -316,13 +371,20 @@ class CaseView(QWidget):
 
     def _show_materials(self, item: wire.ServiceItem | None, review: wire.PreReview | None) -> None:
         kept = self.findings()
-        self._materials_for = item.code if item else None
+        self._materials_for = _materials_key(item)
         self._review_texts = {}
+        visit = self.context.visit if self.context is not None else None
         materials = item.materials if item else []
         reviewed = {m.material_code: m for m in review.materials} if review else {}
         self.materials.setRowCount(len(materials))
         for row, m in enumerate(materials):
-            self.materials.setItem(row, COL_NAME, QTableWidgetItem(m.name))
+            name = QTableWidgetItem(m.name)
+            used_by = visit.used_by_names(m.code) if visit is not None else []
+            if len(used_by) > 1:
+                # Asked for once, checked once, used for every item listed.
+                name.setText(_("{name}（{n} 项共用）").format(name=m.name, n=len(used_by)))
+                name.setToolTip(_("用于：{items}").format(items="、".join(used_by)))
+            self.materials.setItem(row, COL_NAME, name)
             need = _("原件") if m.original_required else _("复印件 {n} 份").format(n=m.copies)
             self.materials.setItem(row, COL_NEED, QTableWidgetItem(need))
             r = reviewed.get(m.code)
@@ -486,3 +548,8 @@ class CaseView(QWidget):
 
     def show_error(self, message: str) -> None:
         self.error.setText(message)
+
+
+def _materials_key(item: wire.ServiceItem | None) -> tuple[str, ...] | None:
+    """What the checklist was built for: the item and its materials (a visit's list grows with its items)."""
+    return (item.code, *(m.code for m in item.materials)) if item is not None else None

@@ -28,12 +28,20 @@ from PySide6.QtWidgets import (
 )
 
 from hallclient import wire
-from hallclient.counter import ClerkSession, Counter, CounterError, PaperOutcome, ServiceContext
+from hallclient.counter import (
+    CATEGORY_LABELS,
+    ClerkSession,
+    Counter,
+    CounterError,
+    PaperOutcome,
+    ServiceContext,
+    VisitStep,
+)
 from hallclient.decisions import MaterialFinding
 from hallclient.events import SyncStatus
 from hallclient.i18n import _
 from hallclient.lookup import QueryKind, classify_query
-from hallclient.papers import Strokes
+from hallclient.papers import QueueTicketSlip, Strokes
 from hallclient.validation import InvalidInput
 from ui.clerk.case_view import CaseView
 from ui.clerk.conflicts_dialog import ConflictsDialog
@@ -43,6 +51,7 @@ from ui.clerk.lookup_dialog import LookupDialog
 from ui.clerk.overdue_panel import OverduePanel
 from ui.clerk.pause_dialog import PauseDialog
 from ui.clerk.pickup_dialog import PickupDialog, PickupRequest
+from ui.clerk.priority import NumberRequest, PriorityDialog, PriorityRequest, TakeNumberDialog
 from ui.clerk.queue_panel import QueuePanel
 from ui.clerk.rejection_dialog import RejectionDialog, RejectionRequest
 from ui.clerk.scanner_filter import ScannerFilter
@@ -86,6 +95,7 @@ class ClerkMainWindow(QMainWindow):
         self.last_paper: PrintedPaper | None = None
         self.last_outcome: PaperOutcome | None = None
         self.catalog: list[wire.ServiceItem] = []
+        self.bundles: list[wire.Bundle] = []
         self.dialog: Any = None  # the action dialog open now, if any
 
         header = QWidget()
@@ -111,6 +121,8 @@ class ClerkMainWindow(QMainWindow):
         self.queue.resume_requested.connect(self.resume)
         self.queue.transfer_requested.connect(self.transfer)
         self.queue.pause_toggle_requested.connect(self.toggle_pause)
+        self.queue.take_number_requested.connect(self.take_number)
+        self.queue.priority_requested.connect(self.mark_priority)
         self.overdue = OverduePanel()
         self.overdue.refresh_requested.connect(self.refresh_overdue)
         self.tabs = QTabWidget()
@@ -127,6 +139,9 @@ class ClerkMainWindow(QMainWindow):
         self.case_view.work_started.connect(self.start_serving)
         self.case_view.applicant_id_ready.connect(self.fetch_licenses)
         self.case_view.license_view_requested.connect(self.view_license)
+        self.case_view.bundle_chosen.connect(self.choose_bundle)
+        self.case_view.visit_item_added.connect(self.add_visit_item)
+        self.case_view.visit_item_removed.connect(self.remove_visit_item)
 
         self.paper_label = QLabel()
         self.paper_label.setObjectName("receiptLabel")
@@ -226,6 +241,7 @@ class ClerkMainWindow(QMainWindow):
         self.refresh_overdue()
         # The catalog arrives with the first pull after sign-in and may change with any later one.
         self.runner.run(self.counter.store.catalog, self._got_catalog, self._show_error)
+        self.runner.run(self.counter.bundles, self._got_bundles, self._show_error)
 
     def refresh_overdue(self) -> None:
         self.runner.run(self.counter.overdue, self.overdue.set_entries, self._show_error)
@@ -234,6 +250,11 @@ class ClerkMainWindow(QMainWindow):
         if items != self.catalog:
             self.catalog = items
             self.case_view.set_catalog(items)
+
+    def _got_bundles(self, bundles: list[wire.Bundle]) -> None:
+        if bundles != self.bundles:
+            self.bundles = bundles
+            self.case_view.set_bundles(bundles)
 
     def _serve(self, ctx: ServiceContext | None) -> None:
         """Show the citizen now at the window (None: nobody)."""
@@ -416,6 +437,129 @@ class ClerkMainWindow(QMainWindow):
             return
         self.runner.run(lambda: self.counter.with_item(ctx, code), self._serve, self._show_error)
 
+    # -- priority (绿色通道) and taking a number ------------------------------------------------
+
+    def mark_priority(self, ticket: wire.Ticket | None) -> None:
+        if ticket is None:
+            self.say(_("请先在排队列表中选中一位等候中的群众"))
+            return
+        dialog = PriorityDialog(ticket, self)
+
+        def submit(req: PriorityRequest) -> None:
+            def done(marked: wire.Ticket) -> None:
+                dialog.succeeded()
+                label = _(CATEGORY_LABELS[marked.category or wire.TicketCategory.ORDINARY])
+                self.say(_("{ticket} 号已标记为“{category}”").format(ticket=marked.ticket_no, category=label))
+                self.refresh_queue()
+
+            self.runner.run(
+                lambda: self.counter.mark_priority(req.ticket_no, req.category, req.reason),
+                done,
+                lambda exc: self._dialog_error(dialog, exc),
+            )
+
+        self._open(dialog, submit)
+
+    def take_number(self) -> None:
+        dialog = TakeNumberDialog(self.catalog, self.bundles, self)
+
+        def submit(req: NumberRequest) -> None:
+            def done(slip: QueueTicketSlip) -> None:
+                dialog.succeeded()
+                self.say(_("已取号 {ticket}").format(ticket=slip.ticket_no))
+                self.printer.print_paper(slip, self._slip_done, self._paper_failed)
+                self.refresh_queue()
+
+            self.runner.run(
+                lambda: self.counter.take_number(
+                    item_codes=req.item_codes,
+                    bundle_code=req.bundle_code,
+                    category=req.category,
+                    reason=req.reason,
+                    phone=req.phone,
+                ),
+                done,
+                lambda exc: self._dialog_error(dialog, exc),
+            )
+
+        self._open(dialog, submit)
+
+    def _slip_done(self, printed: PrintedPaper) -> None:
+        # A queue ticket is no case document: shown for printing, not archived.
+        self.last_paper = printed
+        self.paper_label.setText(_("{title}已生成：{ref}").format(title=printed.title, ref=printed.ref))
+        self.open_paper.setEnabled(True)
+
+    # -- visits of several items (一件事一次办) -------------------------------------------------
+
+    def choose_bundle(self, code: str) -> None:
+        ctx = self.case_view.context
+        if ctx is None:
+            return
+        self._change_visit(lambda: self.counter.start_visit(ctx, bundle_code=code))
+
+    def add_visit_item(self, code: str) -> None:
+        ctx = self.case_view.context
+        if ctx is None:
+            return
+        self._change_visit(lambda: self.counter.add_to_visit(ctx, code))
+
+    def remove_visit_item(self, code: str) -> None:
+        ctx = self.case_view.context
+        if ctx is None:
+            return
+        self._change_visit(lambda: self.counter.remove_from_visit(ctx, code))
+
+    def _change_visit(self, work: Callable[[], ServiceContext]) -> None:
+        def done(ctx: ServiceContext) -> None:
+            if ctx.visit is not None:
+                self.say(
+                    _("本次办理 {n} 个事项：{items}").format(
+                        n=len(ctx.visit.items), items="、".join(i.name for i in ctx.visit.items)
+                    )
+                )
+            self._serve(ctx)
+
+        self.runner.run(
+            work,
+            done,
+            lambda exc: (
+                self.case_view.show_error(str(exc))
+                if isinstance(exc, CounterError)
+                else self._show_error(exc)
+            ),
+        )
+
+    def _decide_visit(
+        self,
+        ctx: ServiceContext,
+        decision: wire.Decision,
+        findings: Findings,
+        applicant: wire.Applicant | None,
+        notes: str,
+        dialog: Any = None,
+        **extra: Any,
+    ) -> None:
+        """Decide the visit's next item from the merged checklist."""
+        assert ctx.visit is not None
+        nxt = ctx.visit.next_item
+        if nxt is None:
+            return
+        strokes = self.signature_provider()
+        self._decide(
+            lambda: self.counter.decide_in_visit(
+                ctx,
+                nxt.code,
+                decision,
+                findings,
+                applicant=applicant,
+                notes=notes,
+                signature=strokes,
+                **extra,
+            ),
+            dialog,
+        )
+
     # -- e-licenses ---------------------------------------------------------------------
 
     def fetch_licenses(self, holder_id: str) -> None:
@@ -519,7 +663,7 @@ class ClerkMainWindow(QMainWindow):
 
     # -- decisions ----------------------------------------------------------------
 
-    def _decide(self, work: Callable[[], PaperOutcome], dialog: Any = None) -> None:
+    def _decide(self, work: Callable[[], PaperOutcome | VisitStep], dialog: Any = None) -> None:
         self.case_view.set_deciding(True)
 
         def failed(exc: Exception) -> None:
@@ -531,17 +675,23 @@ class ClerkMainWindow(QMainWindow):
             else:
                 self._show_error(exc)
 
-        def done(outcome: PaperOutcome) -> None:
+        def done(outcome: PaperOutcome | VisitStep) -> None:
             if dialog is not None:
                 dialog.succeeded()
             self.case_view.set_deciding(False)
-            self._decided(outcome)
+            if isinstance(outcome, VisitStep):
+                self._visit_decided(outcome)
+            else:
+                self._decided(outcome)
 
         self.runner.run(work, done, failed)
 
     def accept(self, findings: Findings, applicant: wire.Applicant | None, notes: str) -> None:
         ctx = self.case_view.context
         if ctx is None:
+            return
+        if ctx.visit is not None:
+            self._decide_visit(ctx, wire.Decision.ACCEPT, findings, applicant, notes)
             return
         strokes = self.signature_provider()
         self._decide(
@@ -551,6 +701,9 @@ class ClerkMainWindow(QMainWindow):
     def complete(self, findings: Findings, applicant: wire.Applicant | None, notes: str) -> None:
         ctx = self.case_view.context
         if ctx is None:
+            return
+        if ctx.visit is not None:
+            self._decide_visit(ctx, wire.Decision.COMPLETE, findings, applicant, notes)
             return
         strokes = self.signature_provider()
         self._decide(
@@ -564,6 +717,10 @@ class ClerkMainWindow(QMainWindow):
         if ctx is None or ctx.item is None:
             return
         item = ctx.item
+        visit = ctx.visit
+        if visit is not None and visit.next_item is not None:
+            # The notice is the next item's: its own materials, found on the merged list.
+            item = visit.next_item
         days = self.counter.config.decisions.correction_working_days
 
         def deadline() -> object:
@@ -571,6 +728,15 @@ class ClerkMainWindow(QMainWindow):
 
         def show(due: object) -> None:
             assert due is None or isinstance(due, dt.date)
+            if visit is not None:
+                dialog = CorrectionDialog(item, visit.findings_for(item.code, findings), due, self)
+                self._open(
+                    dialog,
+                    lambda _f: self._decide_visit(
+                        ctx, wire.Decision.CORRECT, findings, applicant, notes, dialog
+                    ),
+                )
+                return
             dialog = CorrectionDialog(item, findings, due, self)
             self._open(
                 dialog,
@@ -585,9 +751,22 @@ class ClerkMainWindow(QMainWindow):
         ctx = self.case_view.context
         if ctx is None or ctx.item is None:
             return
-        dialog = RejectionDialog(ctx.item.name, self.counter.config.decisions, self)
+        nxt = ctx.visit.next_item if ctx.visit is not None else None
+        dialog = RejectionDialog((nxt or ctx.item).name, self.counter.config.decisions, self)
 
         def submit(req: RejectionRequest) -> None:
+            if ctx.visit is not None:
+                self._decide_visit(
+                    ctx,
+                    wire.Decision.REJECT,
+                    findings,
+                    applicant,
+                    notes,
+                    dialog,
+                    reasons=req.reasons,
+                    legal_basis=req.legal_basis,
+                )
+                return
             self._decide(
                 lambda: self.counter.reject(
                     ctx,
@@ -650,6 +829,44 @@ class ClerkMainWindow(QMainWindow):
             # Not modal: the citizen is waiting; the warning stays until the next message.
             self.say(self.message.text() + "　⚠ " + "；".join(outcome.warnings))
         self._print(outcome, 0)
+
+    def _visit_decided(self, step: VisitStep) -> None:
+        """One item of a visit decided: its own paper unless it is on the combined receipt, and at the
+        end the combined receipt; the citizen stays at the window until every item is decided."""
+        payload = step.outcome.payload
+        visit = step.context.visit
+        assert visit is not None
+        item = visit.decided_item(payload.item_code)
+        name = item.item_name if item else payload.item_code
+        texts = {
+            wire.Decision.ACCEPT: _("“{item}”已受理，编号 {case_no}，承诺办结日期 {date}"),
+            wire.Decision.CORRECT: _("“{item}”已一次性告知补正，编号 {case_no}，补正期限 {date}"),
+            wire.Decision.REJECT: _("“{item}”不予受理，编号 {case_no}"),
+            wire.Decision.COMPLETE: _("“{item}”已当场办结，编号 {case_no}"),
+        }
+        date = (
+            payload.correction_deadline
+            if payload.decision is wire.Decision.CORRECT
+            else payload.promised_date
+        )
+        text = texts[payload.decision].format(item=name, case_no=payload.case_no, date=date or "—")
+        nxt = visit.next_item
+        if nxt is not None:
+            text += "　" + _("下一项：{item}").format(item=nxt.name)
+        if step.outcome.warnings:
+            text += "　⚠ " + "；".join(step.outcome.warnings)
+        self.say(text)
+        current = self.case_view.context
+        if current is not None and current.ticket.ticket_no == step.context.ticket.ticket_no:
+            if nxt is None:
+                self._serve(None)
+            else:
+                self.case_view.show_context(step.context)
+        # Acceptances are listed on the combined receipt; the other decisions have papers of their own.
+        if payload.decision is not wire.Decision.ACCEPT:
+            self._print(step.outcome, 0)
+        if step.receipt is not None:
+            self._print(step.receipt, 0)
 
     def _print(self, outcome: PaperOutcome, reprint_no: int) -> None:
         self.last_outcome = outcome

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from hallclient.counter import QueueRow
 from hallclient.i18n import _
 from hallclient.wire import Ticket, TicketState
+from ui.clerk.priority import CategoryQueueModel
 from ui.clerk.queue_model import TICKET_ROLE, QueueModel
 
 
@@ -40,6 +41,8 @@ class QueuePanel(QWidget):
     resume_requested = Signal(object)  # the parked Ticket chosen, or None for the latest
     transfer_requested = Signal()
     pause_toggle_requested = Signal()
+    take_number_requested = Signal()  # 取号 for a walk-in at this counter
+    priority_requested = Signal(object)  # the waiting Ticket selected, to mark with a priority category
 
     def __init__(self, window_no: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -56,7 +59,7 @@ class QueuePanel(QWidget):
         self.pause_banner.setWordWrap(True)
         self.pause_banner.hide()
 
-        self.model = QueueModel()
+        self.model: QueueModel = CategoryQueueModel()
         self.table = QTableView()
         self.table.setObjectName("queueTable")
         self.table.setModel(self.model)
@@ -70,6 +73,7 @@ class QueuePanel(QWidget):
         hh.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         hh.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         hh.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        hh.setSectionResizeMode(4, QHeaderView.ResizeMode.ResizeToContents)
         self.table.activated.connect(self._activated)
 
         self.call_button = action_button(_("叫号"), Qt.Key.Key_F2, "callNextButton")
@@ -80,6 +84,14 @@ class QueuePanel(QWidget):
         self.resume_button = action_button(_("恢复挂起"), Qt.Key.Key_F10, "resumeButton")
         self.transfer_button = action_button(_("转移"), Qt.Key.Key_F11, "transferButton")
         self.pause_button = action_button(_("暂停服务"), Qt.Key.Key_F12, "pauseButton")
+        self.number_button = QPushButton(_("取号 (Ctrl+N)"))
+        self.number_button.setObjectName("takeNumberButton")
+        self.number_button.setShortcut(QKeySequence("Ctrl+N"))
+        self.priority_button = QPushButton(_("标记优先 (Ctrl+Y)"))
+        self.priority_button.setObjectName("priorityButton")
+        self.priority_button.setShortcut(QKeySequence("Ctrl+Y"))
+        self.number_button.clicked.connect(self.take_number_requested)
+        self.priority_button.clicked.connect(self._priority)
         self.call_button.clicked.connect(self.call_next_requested)
         self.recall_button.clicked.connect(self.recall_requested)
         self.no_show_button.clicked.connect(self.no_show_requested)
@@ -96,6 +108,8 @@ class QueuePanel(QWidget):
         buttons.addWidget(self.resume_button, 1, 3)
         buttons.addWidget(self.transfer_button, 2, 0, 1, 2)
         buttons.addWidget(self.pause_button, 2, 2, 1, 2)
+        buttons.addWidget(self.number_button, 3, 0, 1, 2)
+        buttons.addWidget(self.priority_button, 3, 2, 1, 2)
 
         top = QHBoxLayout()
         top.addStretch(1)
@@ -151,6 +165,16 @@ class QueuePanel(QWidget):
         self.transfer_button.setEnabled(free and t is not None)
         self.resume_button.setEnabled(free and t is None and self._parked_here > 0)
         self.pause_button.setEnabled(free and (t is None or self.paused))
+
+    def selected_waiting(self) -> Ticket | None:
+        index = self.table.currentIndex()
+        ticket = self.model.ticket_at(index.row()) if index.isValid() else None
+        if ticket is not None and ticket.state in (TicketState.WAITING, TicketState.TRANSFERRED):
+            return ticket
+        return None
+
+    def _priority(self) -> None:
+        self.priority_requested.emit(self.selected_waiting())
 
     def selected_parked(self) -> Ticket | None:
         index = self.table.currentIndex()
