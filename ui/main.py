@@ -38,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     # The Qt half of the self-test, run in a child process (a missing platform plugin aborts it).
     selftest.add_argument("--qt-probe", action="store_true", help=argparse.SUPPRESS)
     selftest.add_argument("--qt-probe-screen", default="", help=argparse.SUPPRESS)
+    audit = sub.add_parser("audit", help=_("审计日志：校验链条是否被改动，或导出给审计人员"))
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help=_("校验审计日志的哈希链，报告第一个断点；被改动时退出码为 1"))
+    export = audit_sub.add_parser("export", help=_("把审计日志导出为 JSON Lines 文件"))
+    export.add_argument("target", type=Path, help=_("导出文件路径"))
     return p
 
 
@@ -93,6 +98,21 @@ def _self_test(config_path: Path | None, *, as_json: bool) -> int:
     return selftest.exit_code(checks)
 
 
+def _audit(config: Config, args: argparse.Namespace) -> int:
+    from hallclient import audit_cli
+    from hallclient.crypto import KeyFileError
+    from hallclient.keystore import KeyUnavailable
+
+    try:
+        if args.audit_command == "verify":
+            return audit_cli.verify(config)
+        return audit_cli.export(config, args.target)
+    except (OSError, ValueError, KeyFileError, KeyUnavailable) as exc:
+        # A missing data file, a key that cannot be read, a target that cannot be written.
+        print(_("审计日志操作失败：{error}").format(error=exc), file=sys.stderr)
+        return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logging.basicConfig(
@@ -113,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(_("配置错误：{error}").format(error=exc), file=sys.stderr)
         return 2
+    if args.command == "audit":
+        return _audit(config, args)
     from ui.gui import run_gui
 
     return run_gui(config)
