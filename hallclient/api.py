@@ -333,3 +333,51 @@ class PlatformClient:
             return resp.filename, base64.b64decode(resp.content_base64, validate=True)
         except binascii.Error:
             raise PlatformError(_("服务器返回的导出文件已损坏"), code="bad_response") from None
+
+    # -- captured materials and the back office ------------------------------------------------
+
+    def announce_upload(self, upload_id: str, req: wire.UploadCreateRequest) -> wire.UploadStatus:
+        return self._parse(wire.UploadStatus, self._call("PUT", f"/uploads/{upload_id}", body=req))
+
+    def upload_status(self, upload_id: str) -> wire.UploadStatus:
+        return self._parse(wire.UploadStatus, self._call("GET", f"/uploads/{upload_id}"))
+
+    def upload_chunk(self, upload_id: str, offset: int, chunk: bytes) -> wire.UploadStatus:
+        """One chunk, as raw bytes; a chunk sent twice (its answer lost) is harmless."""
+        import requests
+
+        headers = {"Accept": "application/json", "Content-Type": "application/octet-stream"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        url = f"{self.base_url}{wire.API_PREFIX}/uploads/{upload_id}/chunks/{offset}"
+        try:
+            resp = self._http().put(
+                url, data=chunk, headers=headers, timeout=self.timeout_s, verify=self._verify
+            )
+        except requests.Timeout:
+            raise Unreachable(
+                _("服务器在 {seconds} 秒内没有响应").format(seconds=self.timeout_s), code="timeout"
+            ) from None
+        except requests.RequestException:
+            raise Unreachable(_("上传材料时与服务器的连接断开"), code="network") from None
+        try:
+            payload = resp.json()
+        except ValueError:
+            payload = None
+        if resp.status_code >= 400:
+            self._raise_for(resp.status_code, payload)
+        return self._parse(wire.UploadStatus, payload)
+
+    def complete_upload(self, upload_id: str) -> wire.UploadStatus:
+        return self._parse(wire.UploadStatus, self._call("POST", f"/uploads/{upload_id}/complete"))
+
+    def forward_case(self, req: wire.ForwardRequest) -> wire.BackOfficeStatus:
+        return self._parse(wire.BackOfficeStatus, self._call("POST", "/back-office/forward", body=req))
+
+    def case_timeline(self, case_no: str) -> wire.CaseTimeline:
+        return self._parse(wire.CaseTimeline, self._call("GET", f"/cases/{case_no}/timeline"))
+
+    def result_paper(self, case_no: str) -> bytes:
+        """The back office's result paper (PDF) for 出件."""
+        content: bytes = self._call("GET", f"/back-office/cases/{case_no}/result", raw=True)
+        return content

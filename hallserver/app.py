@@ -17,9 +17,11 @@ from hallclient import wire
 from hallserver import __version__, licenses, queue, security, supervision, sync_ops, verify_page, visits
 from hallserver.changes import booking_to_wire
 from hallserver.db import session_factory
+from hallserver.department import router as department_router
 from hallserver.errors import ApiError, install_error_handlers
 from hallserver.limits import BodySizeLimit
 from hallserver.models import Booking, Case, CatalogItem, ChangeLog, Rating
+from hallserver.uploads import router as uploads_router
 
 Clock = Callable[[], dt.datetime]
 MAX_CURSOR = 2**63 - 1  # change_log.seq is a signed 64-bit integer
@@ -37,6 +39,8 @@ def create_app(engine: Engine, *, clock: Clock = security.utcnow) -> FastAPI:
     app.add_middleware(BodySizeLimit)
     app.include_router(_router(), prefix=wire.API_PREFIX)
     app.include_router(supervision.router, prefix=wire.API_PREFIX)
+    app.include_router(uploads_router(), prefix=wire.API_PREFIX)
+    app.include_router(department_router())
     return app
 
 

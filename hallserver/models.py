@@ -379,6 +379,96 @@ class LicenseAccess(Base):
     reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
 
+# -- captured materials and the back office (前台综合受理、后台分类审批) ------------------------
+
+
+class Upload(Base):
+    """A captured material's PDF on its way from a counter, in chunks, until its SHA-256 checks."""
+
+    __tablename__ = "uploads"
+
+    upload_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    hall_code: Mapped[str] = mapped_column(String(32))
+    device_id: Mapped[str] = mapped_column(String(64))
+    case_no: Mapped[str] = mapped_column(String(48), index=True)
+    material_code: Mapped[str] = mapped_column(String(64))
+    material_name: Mapped[str] = mapped_column(String(200), default="")
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    pages: Mapped[int] = mapped_column(Integer)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    complete: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
+
+
+class UploadChunk(Base):
+    """One received chunk, committed before it is acknowledged; gone once the file is assembled."""
+
+    __tablename__ = "upload_chunks"
+
+    upload_id: Mapped[str] = mapped_column(ForeignKey("uploads.upload_id"), primary_key=True)
+    offset: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CaseMaterial(Base):
+    """A material of a case as the back office opens it: one PDF whose hash the server checked."""
+
+    __tablename__ = "case_materials"
+
+    case_no: Mapped[str] = mapped_column(String(48), primary_key=True)
+    material_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    upload_id: Mapped[str] = mapped_column(String(36))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    pages: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+
+
+class BackOfficeCase(Base):
+    """An accepted case in its department's queue (routed by the item's department)."""
+
+    __tablename__ = "back_office_cases"
+
+    case_no: Mapped[str] = mapped_column(String(48), primary_key=True)
+    hall_code: Mapped[str] = mapped_column(String(32), index=True)
+    item_code: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(100), index=True)
+    state: Mapped[str] = mapped_column(String(16), default="forwarded")
+    forwarded_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), default=None)
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("clerks.id"), default=None)
+    reasons: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    remark: Mapped[str] = mapped_column(Text, default="")
+    result_pdf: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    result_sha256: Mapped[str] = mapped_column(String(64), default="")
+
+
+class CaseEvent(Base):
+    """The case's timeline: accepted, forwarded, decided, ready, picked up, each with its time."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_no: Mapped[str] = mapped_column(String(48), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+
+
+class DepartmentStaff(Base):
+    """A back-office account (role ``department``) and the department whose queue it works."""
+
+    __tablename__ = "department_staff"
+
+    clerk_id: Mapped[int] = mapped_column(ForeignKey("clerks.id"), primary_key=True)
+    department: Mapped[str] = mapped_column(String(100))
+
+
 # -- visits: 一件事 bundles, priority (绿色通道), SMS notices --------------------------------------
 
 

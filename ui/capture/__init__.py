@@ -1,0 +1,1 @@
+"""Capturing paper materials at the counter (document camera or files)."""

@@ -1,0 +1,379 @@
+"""采集材料: capture a material's pages from a document camera (高拍仪) or from files.
+
+A document camera is a USB camera to the OS: QtMultimedia's QCamera shows its
+live picture and QImageCapture takes a page. Without one (or alongside it) the
+clerk adds image or PDF files (a scanner's output, a file the citizen brought).
+Pages can be reordered, deleted and rotated; each is cropped to the paper and
+cleaned up by hallclient.captures as it comes in, so the thumbnails show what
+goes into the PDF. Saving makes the material's one PDF, keeps it encrypted in
+the store and emits ``captured(material_code, sha256, pages)``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, Signal
+from PySide6.QtGui import QIcon, QImage, QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListView,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from hallclient import captures
+from hallclient.i18n import _
+from hallclient.store import StoreError
+
+log = logging.getLogger(__name__)
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
+PDF_DPI = 200
+
+
+def image_bytes(image: QImage, fmt: str = "PNG") -> bytes:
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    image.save(buf, fmt)  # type: ignore[call-overload]
+    buf.close()
+    return bytes(data.data())
+
+
+def pdf_pages(path: Path) -> list[bytes]:
+    """Each page of a PDF file rendered at 200 dpi, as PNG bytes (QtPdf)."""
+    from PySide6.QtPdf import QPdfDocument
+
+    doc = QPdfDocument()
+    if doc.load(str(path)) != QPdfDocument.Error.None_:
+        raise ValueError(_("无法打开 PDF 文件 {path}").format(path=path.name))
+    pages = []
+    for n in range(doc.pageCount()):
+        size = doc.pagePointSize(n)
+        pixels = QSize(round(size.width() / 72 * PDF_DPI), round(size.height() / 72 * PDF_DPI))
+        image = doc.render(n, pixels)
+        white = QImage(image.size(), QImage.Format.Format_RGB32)
+        white.fill(Qt.GlobalColor.white)  # transparent PDF pages would come out black
+        from PySide6.QtGui import QPainter
+
+        painter = QPainter(white)
+        painter.drawImage(0, 0, image)
+        painter.end()
+        pages.append(image_bytes(white))
+    doc.close()
+    return pages
+
+
+class CaptureDialog(QDialog):
+    """One material's pages. ``captures.captured(subject)`` afterwards says it is captured."""
+
+    captured = Signal(str, str, int)  # material_code, sha256, pages
+
+    def __init__(
+        self,
+        material_code: str,
+        material_name: str,
+        captures_store: captures.CaptureStore,
+        parent: QWidget | None = None,
+        *,
+        subject: str,
+        use_camera: bool = True,
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("captureDialog")
+        self.setWindowTitle(_("采集材料：{name}").format(name=material_name))
+        self.captures = captures_store
+        self.subject = subject
+        self.draft = captures.MaterialDraft(material_code, material_name)
+        self.saved: captures.CapturedMaterial | None = None
+        # QtMultimedia is imported only when a camera is used: Any keeps it out of start-up.
+        self._camera: Any = None
+        self._session: Any = None
+        self._image_capture: Any = None
+        self._sink: Any = None
+
+        self.source = QComboBox()
+        self.source.setObjectName("captureSource")
+        self.preview = QLabel(_("没有高拍仪：请从文件添加（图片或 PDF）"))
+        self.preview.setObjectName("capturePreview")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumSize(480, 360)
+        self.preview.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.preview.setStyleSheet("background:#333;color:#eee;")
+        self.shoot = QPushButton(_("拍摄本页（空格）"))
+        self.shoot.setObjectName("captureShoot")
+        self.add_files_button = QPushButton(_("从文件添加…"))
+        self.add_files_button.setObjectName("captureAddFiles")
+
+        self.pages = QListWidget()
+        self.pages.setObjectName("capturePages")
+        self.pages.setViewMode(QListView.ViewMode.IconMode)
+        self.pages.setIconSize(QSize(120, 170))
+        self.pages.setMovement(QListView.Movement.Static)
+        self.pages.setMinimumWidth(300)
+        self.pages.currentRowChanged.connect(self._show_page)
+        self.up = QPushButton(_("前移"))
+        self.up.setObjectName("capturePageUp")
+        self.down = QPushButton(_("后移"))
+        self.down.setObjectName("capturePageDown")
+        self.rotate = QPushButton(_("旋转 90°"))
+        self.rotate.setObjectName("capturePageRotate")
+        self.delete = QPushButton(_("删除本页"))
+        self.delete.setObjectName("capturePageDelete")
+        self.summary = QLabel()
+        self.summary.setObjectName("captureSummary")
+        self.problem = QLabel()
+        self.problem.setObjectName("captureProblem")
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color:#b00020;")
+        self.problem.setVisible(False)
+        self.save_button = QPushButton(_("保存材料"))
+        self.save_button.setObjectName("captureSave")
+        self.save_button.setDefault(True)
+        cancel = QPushButton(_("取消"))
+
+        left = QVBoxLayout()
+        left.addWidget(self.source)
+        left.addWidget(self.preview, 1)
+        shots = QHBoxLayout()
+        shots.addWidget(self.shoot)
+        shots.addWidget(self.add_files_button)
+        left.addLayout(shots)
+        right = QVBoxLayout()
+        right.addWidget(QLabel(_("已采集的页（按顺序合成一份 PDF）")))
+        right.addWidget(self.pages, 1)
+        edit = QHBoxLayout()
+        for b in (self.up, self.down, self.rotate, self.delete):
+            edit.addWidget(b)
+        right.addLayout(edit)
+        top = QHBoxLayout()
+        top.addLayout(left, 3)
+        top.addLayout(right, 2)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.summary, 1)
+        bottom.addWidget(cancel)
+        bottom.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top, 1)
+        layout.addWidget(self.problem)
+        layout.addLayout(bottom)
+
+        self.shoot.clicked.connect(self.take_picture)
+        self.add_files_button.clicked.connect(self._choose_files)
+        self.up.clicked.connect(lambda: self.move_current(-1))
+        self.down.clicked.connect(lambda: self.move_current(1))
+        self.rotate.clicked.connect(self.rotate_current)
+        self.delete.clicked.connect(self.delete_current)
+        self.save_button.clicked.connect(self.save)
+        cancel.clicked.connect(self.reject)
+        space = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
+        space.activated.connect(self.take_picture)
+        self.source.currentIndexChanged.connect(self._source_changed)
+
+        self._fill_sources(use_camera)
+        self._refresh()
+        self.resize(1100, 720)
+
+    # -- sources --------------------------------------------------------------------------------
+
+    def _fill_sources(self, use_camera: bool) -> None:
+        devices = []
+        if use_camera:
+            try:
+                from PySide6.QtMultimedia import QMediaDevices
+
+                devices = list(QMediaDevices.videoInputs())
+            except ImportError:  # QtMultimedia missing from a trimmed install: files still work
+                devices = []
+        self.source.blockSignals(True)
+        for device in devices:
+            self.source.addItem(_("高拍仪：{name}").format(name=device.description()), device)
+        self.source.addItem(_("文件（图片或 PDF）"), None)
+        self.source.blockSignals(False)
+        self._source_changed()
+
+    def _source_changed(self) -> None:
+        self._stop_camera()
+        device = self.source.currentData()
+        if device is not None:
+            self._start_camera(device)
+        self.shoot.setEnabled(self._camera is not None)
+        if self._camera is None:
+            self.preview.setText(_("没有高拍仪：请从文件添加（图片或 PDF）"))
+
+    def _start_camera(self, device: object) -> None:
+        from PySide6.QtMultimedia import QCamera, QImageCapture, QMediaCaptureSession, QVideoSink
+
+        camera = QCamera(device)  # type: ignore[call-overload]
+        session = QMediaCaptureSession(self)
+        session.setCamera(camera)
+        image_capture = QImageCapture(self)
+        image_capture.setQuality(QImageCapture.Quality.VeryHighQuality)
+        session.setImageCapture(image_capture)
+        sink = QVideoSink(self)
+        session.setVideoSink(sink)
+        sink.videoFrameChanged.connect(self._frame)
+        image_capture.imageCaptured.connect(self._captured_image)
+        image_capture.errorOccurred.connect(lambda _id, _err, text: self._problem(text))
+        camera.errorOccurred.connect(lambda _err, text: self._problem(text))
+        self._camera, self._session, self._image_capture, self._sink = camera, session, image_capture, sink
+        camera.start()
+
+    def _stop_camera(self) -> None:
+        if self._camera is not None:
+            self._camera.stop()
+        self._camera = self._session = self._image_capture = self._sink = None
+
+    def camera_active(self) -> bool:
+        return self._camera is not None and self._camera.isActive()
+
+    def _frame(self, frame: object) -> None:
+        image = frame.toImage()  # type: ignore[attr-defined]
+        if not image.isNull():
+            self.preview.setPixmap(
+                QPixmap.fromImage(image).scaled(
+                    self.preview.size(),
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.FastTransformation,
+                )
+            )
+
+    def take_picture(self) -> None:
+        if self._image_capture is not None and self._image_capture.isReadyForCapture():
+            self._image_capture.capture()
+
+    def _captured_image(self, _id: int, image: QImage) -> None:
+        self.add_images([image_bytes(image, "JPG")])
+
+    def _problem(self, text: str) -> None:
+        log.warning("document camera: %s", text)
+        self.show_problem(_("高拍仪出错：{error}").format(error=text))
+
+    def show_problem(self, text: str) -> None:
+        """Said in the dialog itself (not a modal box): the clerk goes on capturing."""
+        self.problem.setText(text)
+        self.problem.setVisible(bool(text))
+
+    # -- pages ----------------------------------------------------------------------------------
+
+    def _choose_files(self) -> None:
+        names, _filter = QFileDialog.getOpenFileNames(
+            self, _("选择材料文件"), "", _("图片或 PDF (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.webp *.pdf)")
+        )
+        if names:
+            self.add_files([Path(n) for n in names])
+
+    def add_files(self, paths: Sequence[Path]) -> None:
+        images: list[bytes] = []
+        for path in paths:
+            try:
+                if path.suffix.lower() == ".pdf":
+                    images.extend(pdf_pages(path))
+                elif path.suffix.lower() in IMAGE_SUFFIXES:
+                    images.append(path.read_bytes())
+                else:
+                    raise ValueError(_("不支持的文件类型：{name}").format(name=path.name))
+            except (OSError, ValueError) as exc:
+                self.show_problem(str(exc))
+        self.add_images(images)
+
+    def add_images(self, images: Sequence[bytes]) -> None:
+        if not images:
+            return
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            for data in images:
+                try:
+                    self.draft.add(data)
+                except OSError as exc:  # not an image after all
+                    self.show_problem(_("无法读取图片：{error}").format(error=exc))
+        finally:
+            QApplication.restoreOverrideCursor()
+        self._refresh(len(self.draft.pages) - 1)
+
+    def move_current(self, step: int) -> None:
+        row = self.pages.currentRow()
+        if row < 0 or not 0 <= row + step < len(self.draft.pages):
+            return
+        self.draft.move(row, row + step)
+        self._refresh(row + step)
+
+    def rotate_current(self) -> None:
+        row = self.pages.currentRow()
+        if row >= 0:
+            self.draft.rotate(row, 90)
+            self._refresh(row)
+
+    def delete_current(self) -> None:
+        row = self.pages.currentRow()
+        if row >= 0:
+            self.draft.delete(row)
+            self._refresh(min(row, len(self.draft.pages) - 1))
+
+    def _thumbnail(self, page: captures.Page) -> QPixmap:
+        pixmap = QPixmap()
+        pixmap.loadFromData(captures.preview_png(page.ready(), 340))
+        return pixmap
+
+    def _refresh(self, select: int = -1) -> None:
+        self.pages.blockSignals(True)
+        self.pages.clear()
+        for n, page in enumerate(self.draft.pages, start=1):
+            item = QListWidgetItem(QIcon(self._thumbnail(page)), _("第 {n} 页").format(n=n))
+            self.pages.addItem(item)
+        self.pages.blockSignals(False)
+        if select >= 0:
+            self.pages.setCurrentRow(select)
+            self._show_page(select)
+        size = sum(len(p.ready().data) for p in self.draft.pages)
+        self.summary.setText(
+            _("共 {n} 页，约 {kb} KB").format(n=len(self.draft.pages), kb=size // 1024)
+            if self.draft.pages
+            else ""
+        )
+        has_pages = bool(self.draft.pages)
+        for b in (self.up, self.down, self.rotate, self.delete, self.save_button):
+            b.setEnabled(has_pages)
+
+    def _show_page(self, row: int) -> None:
+        if self._camera is not None or not 0 <= row < len(self.draft.pages):
+            return
+        pixmap = QPixmap()
+        pixmap.loadFromData(captures.preview_png(self.draft.pages[row].ready(), 1000))
+        self.preview.setPixmap(
+            pixmap.scaled(
+                self.preview.size(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
+
+    # -- saving ---------------------------------------------------------------------------------
+
+    def save(self) -> None:
+        if not self.draft.pages:
+            return
+        try:
+            self.saved = self.captures.save(self.subject, self.draft)
+        except StoreError as exc:
+            self.show_problem(str(exc))
+            return
+        self.captured.emit(self.draft.material_code, self.saved.sha256, self.saved.pages)
+        self.accept()
+
+    def done(self, result: int) -> None:
+        self._stop_camera()
+        super().done(result)
