@@ -13,7 +13,7 @@ RSS is read from /proc after ``WARM_UP`` tickets (every cache warm: fonts,
 styles, SQLAlchemy's compiled statements, HTTP connection) and again at the
 end, after a garbage collection each time; the value is the growth. Baseline:
 the RSS at the end of the warm-up (the ratio is growth as a share of it). Goal:
-growth < 20 MB (absolute). Quick mode serves 150 tickets and reports the
+growth < 20 MB (absolute). Quick mode serves 100 tickets and reports the
 growth scaled to 1,000 (from the slope after warm-up, also shown in the note);
 ``--full`` serves all 1,000.
 
@@ -40,7 +40,7 @@ from bench.report import VALUE, Result
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = 1000
-QUICK_TICKETS = 150
+QUICK_TICKETS = 100
 WARM_UP = 30
 GOAL_MB = 20.0
 SAMPLE_EVERY = 50
