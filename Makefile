@@ -9,9 +9,11 @@ SCREENS := $(if $(wildcard $(SHARED_SCREENS)),$(SHARED_SCREENS),$(abspath tests/
 
 # Debian packages: Qt's xcb/offscreen needs, PDF tools for tests, the CJK font source, QR decoder,
 # and PostgreSQL, which the server tests start on loopback (tests/helpers/postgres.py).
+# chromium + chromium-driver: the department page (hallserver/department.py) is driven in headless
+# Chromium over WebDriver (tests/integration/test_department_page.py).
 APT_PACKAGES := libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxkbcommon0 \
 	libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 poppler-utils fonts-droid-fallback zbar-tools \
-	postgresql libpulse0
+	postgresql libpulse0 chromium chromium-driver
 
 .PHONY: run test lint typecheck pytest bootstrap system-deps catalogs clean bench
 

@@ -66,7 +66,10 @@ def forward_a_case(client: TestClient, window1: Counter, number: str) -> bytes:
     """Push the accepted case, upload one material in two chunks, forward it; the material's bytes."""
     r = client.post(
         f"{API}/sync/push",
-        json={"device_id": window1.device_id, "ops": [op("case_decided", case_payload(number, decided_at=local(DAY, 9)))]},
+        json={
+            "device_id": window1.device_id,
+            "ops": [op("case_decided", case_payload(number, decided_at=local(DAY, 9)))],
+        },
         headers=window1.headers,
     )
     assert r.status_code == 200 and r.json()["results"][0]["status"] == "applied", r.text
@@ -239,7 +242,10 @@ def test_forwarding_waits_for_the_case_and_for_whole_materials(client: TestClien
     assert r.status_code == 409 and r.json()["error"] == "case_not_synced"
     client.post(
         f"{API}/sync/push",
-        json={"device_id": window1.device_id, "ops": [op("case_decided", case_payload(number, decided_at=local(DAY, 9)))]},
+        json={
+            "device_id": window1.device_id,
+            "ops": [op("case_decided", case_payload(number, decided_at=local(DAY, 9)))],
+        },
         headers=window1.headers,
     )
     missing = {"case_no": number, "materials": [{"material_code": "M001", "upload_id": str(uuid.uuid4())}]}
