@@ -104,8 +104,10 @@ def enrolled(rig: CounterRig, capsys: pytest.CaptureFixture[str]) -> Enrolled:
     return enrol(rig, capsys)
 
 
-def sign_in_online_then_go_offline(rig: CounterRig, counter: Counter, e: Enrolled) -> str:
-    code = code_now(e)
+def sign_in_online_then_go_offline(rig: CounterRig, counter: Counter, e: Enrolled, clock: FakeClock) -> str:
+    # The counter's clock at the phone's time now: the code's step is the one it spends.
+    clock.now = dt.datetime.now()
+    code = code_at(e, clock)
     session = counter.login(DEMO_USER, DEMO_PASSWORD, totp_code=code)
     assert session.online
     counter.logout()
@@ -210,7 +212,7 @@ def test_offline_sign_in_needs_password_and_a_fresh_code(
     rig: CounterRig, clock: FakeClock, enrolled: Enrolled
 ) -> None:
     counter = counter_on(rig, clock)
-    online_code = sign_in_online_then_go_offline(rig, counter, enrolled)
+    online_code = sign_in_online_then_go_offline(rig, counter, enrolled, clock)
 
     with pytest.raises(CounterError, match="6 位动态口令") as err:
         counter.login(DEMO_USER, DEMO_PASSWORD)
@@ -239,7 +241,7 @@ def test_offline_one_factor_alone_never_signs_in(
     rig: CounterRig, clock: FakeClock, enrolled: Enrolled
 ) -> None:
     counter = counter_on(rig, clock, max_failed_logins=10)
-    sign_in_online_then_go_offline(rig, counter, enrolled)
+    sign_in_online_then_go_offline(rig, counter, enrolled, clock)
     clock.advance(minutes=1)
     code = code_at(enrolled, clock)
     for password, kw in (
@@ -258,7 +260,7 @@ def test_offline_expired_and_wrong_codes_are_refused_with_the_clock_hint(
     rig: CounterRig, clock: FakeClock, enrolled: Enrolled
 ) -> None:
     counter = counter_on(rig, clock)
-    sign_in_online_then_go_offline(rig, counter, enrolled)
+    sign_in_online_then_go_offline(rig, counter, enrolled, clock)
     clock.advance(minutes=5)
     expired = totp.code_at(enrolled.secret, clock.now - 2 * STEP)
     with pytest.raises(CounterError) as err:
@@ -275,7 +277,7 @@ def test_offline_recovery_codes_are_refused_they_are_spent_on_the_server(
     rig: CounterRig, clock: FakeClock, enrolled: Enrolled
 ) -> None:
     counter = counter_on(rig, clock)
-    sign_in_online_then_go_offline(rig, counter, enrolled)
+    sign_in_online_then_go_offline(rig, counter, enrolled, clock)
     with pytest.raises(CounterError, match="备用码只能在联网时使用") as err:
         counter.login(DEMO_USER, DEMO_PASSWORD, recovery_code=enrolled.recovery_codes[0])
     assert refused_field(err.value) == TOTP
@@ -285,7 +287,7 @@ def test_offline_wrong_codes_and_passwords_lock_the_account_together(
     rig: CounterRig, clock: FakeClock, enrolled: Enrolled
 ) -> None:
     counter = counter_on(rig, clock)
-    sign_in_online_then_go_offline(rig, counter, enrolled)
+    sign_in_online_then_go_offline(rig, counter, enrolled, clock)
     clock.advance(minutes=1)
     code = code_at(enrolled, clock)
     with pytest.raises(CounterError, match="还可以再试 2 次"):
@@ -305,7 +307,7 @@ def test_a_counter_that_cached_no_secret_cannot_sign_a_two_factor_clerk_in_offli
     rig: CounterRig, clock: FakeClock, enrolled: Enrolled
 ) -> None:
     counter = counter_on(rig, clock)
-    sign_in_online_then_go_offline(rig, counter, enrolled)
+    sign_in_online_then_go_offline(rig, counter, enrolled, clock)
     store = rig.services.store
     record = json.loads(store.get_state(f"{VERIFIER_KEY}/{DEMO_USER}"))
     record["totp"] = None  # as if the record were tampered with: the rule still holds
@@ -357,10 +359,21 @@ def test_sign_in_refused_carries_its_field() -> None:
 # -- clock skew -------------------------------------------------------------------------------------
 
 
+class OffsetClock(FakeClock):
+    """The real time, off by a fixed amount (the sign-in itself takes a while)."""
+
+    def __init__(self, offset: dt.timedelta) -> None:
+        super().__init__(dt.datetime.now())
+        self.offset = offset
+
+    def __call__(self) -> dt.datetime:
+        return dt.datetime.now() + self.offset
+
+
 def test_a_clock_off_by_more_than_the_code_window_is_reported_with_the_fix(
     rig: CounterRig, enrolled: Enrolled
 ) -> None:
-    skewed = FakeClock(dt.datetime.now() + dt.timedelta(seconds=50))
+    skewed = OffsetClock(dt.timedelta(seconds=50))
     counter = counter_on(rig, skewed)
     (warning,) = counter.login(DEMO_USER, DEMO_PASSWORD, totp_code=code_now(enrolled)).warnings
     assert re.search(r"快 (49|50|51) 秒", warning)
@@ -373,7 +386,7 @@ def test_a_clock_off_by_more_than_the_code_window_is_reported_with_the_fix(
 
 
 def test_a_clock_minutes_off_says_both_what_breaks(rig: CounterRig, enrolled: Enrolled) -> None:
-    skewed = FakeClock(dt.datetime.now() - dt.timedelta(minutes=30))
+    skewed = OffsetClock(-dt.timedelta(minutes=30))
     counter = counter_on(rig, skewed)
     (warning,) = counter.login(DEMO_USER, DEMO_PASSWORD, totp_code=code_now(enrolled)).warnings
     assert "慢 30 分钟" in warning and "校准时间" in warning and "动态口令" in warning
@@ -387,7 +400,8 @@ def test_no_password_code_or_secret_reaches_a_log(
 ) -> None:
     caplog.set_level(logging.DEBUG)
     counter = counter_on(rig, clock)
-    code = code_now(enrolled)
+    clock.now = dt.datetime.now()
+    code = code_at(enrolled, clock)
     with pytest.raises(CounterError):
         counter.login(DEMO_USER, DEMO_PASSWORD, totp_code=wrong(code))
     counter.login(DEMO_USER, DEMO_PASSWORD, totp_code=code)
