@@ -17,6 +17,7 @@ from hallclient.events import EventBus
 from hallclient.keystore import device_key
 from hallclient.store import Store
 from hallclient.sync import SyncEngine, SyncWorker
+from hallclient.uploads import UploadEngine, UploadWorker
 from hallclient.workdays import WorkCalendar
 
 
@@ -31,16 +32,19 @@ class Services:
     counter: Counter
     sync: SyncEngine
     sync_worker: SyncWorker
+    uploads: UploadWorker
 
     key_location: str = ""
 
     def close(self) -> None:
         self.sync_worker.stop()
+        self.uploads.stop()
         self.store.close()
 
     def housekeeping(self) -> int:
         """Purge citizens' data past retention (start-up, then daily); how many records were cleared."""
-        return self.store.purge_personal_data(self.counter.clock(), self.config.security.retention_days)
+        now, days = self.counter.clock(), self.config.security.retention_days
+        return self.store.purge_personal_data(now, days) + self.store.purge_captures(now, days)
 
 
 def build_services(config: Config) -> Services:
@@ -66,4 +70,7 @@ def build_services(config: Config) -> Services:
     if config.printing.signing_key_file:
         key = Path(config.printing.signing_key_file).read_text(encoding="ascii").strip()
     counter = Counter(config, store, api, bus, WorkCalendar(), signing_key=key, on_change=worker.kick)
-    return Services(config, store, api, bus, counter, sync, worker, key_location=device.where)
+    # Captured paper materials go up in chunks on their own worker, so a large file never
+    # holds back the small ops the sync worker sends.
+    uploads = UploadWorker(UploadEngine(store, api), interval_s=config.sync.interval_s)
+    return Services(config, store, api, bus, counter, sync, worker, uploads, key_location=device.where)

@@ -110,6 +110,7 @@ class SyncEngine:
             bookings: list[wire.Booking] = []
             items: list[wire.ServiceItem] = []
             tickets: list[wire.Ticket] = []
+            statuses: list[wire.BackOfficeStatus] = []
             for ch in page.changes:
                 if ch.entity is wire.ChangeEntity.BOOKING:
                     bookings.append(wire.Booking.model_validate(ch.data))
@@ -117,12 +118,17 @@ class SyncEngine:
                     items.append(wire.ServiceItem.model_validate(ch.data))
                 elif ch.entity is wire.ChangeEntity.TICKET:
                     tickets.append(wire.Ticket.model_validate(ch.data))
+                elif ch.entity is wire.ChangeEntity.CASE_STATUS:
+                    # The back office decided a forwarded case: the window shows it ready for pick-up.
+                    statuses.append(wire.BackOfficeStatus.model_validate(ch.data))
             if items:
                 self.store.upsert_catalog(items)
             if bookings:
                 self.store.upsert_bookings(bookings)
             if tickets:
                 self.store.upsert_tickets(tickets)
+            if statuses:
+                self.store.apply_back_office(statuses, self.clock())
             self._pulled_any = self._pulled_any or bool(page.changes)
             if page.next_cursor < cursor or (page.has_more and page.next_cursor == cursor):
                 # Backwards, or "more" without moving on: following it would loop or repeat forever.

@@ -140,22 +140,6 @@ class UploadEngine:
         self.store.mark_forwarded(case_no, self.clock())
 
 
-def apply_pulled_changes(store: Store, changes: Sequence[wire.Change], now: dt.datetime) -> int:
-    """Store the back office's ``case_status`` changes of a pulled page; others are ignored.
-
-    The sync engine's pull loop calls this with each page, so a department's decision
-    reaches the counter like any other change (the case then shows 待取件).
-    """
-    statuses = [
-        wire.BackOfficeStatus.model_validate(ch.data)
-        for ch in changes
-        if ch.entity is wire.ChangeEntity.CASE_STATUS
-    ]
-    if statuses:
-        store.apply_back_office(statuses, now)
-    return len(statuses)
-
-
 class UploadWorker:
     """Runs upload rounds on a daemon thread; ``kick`` after a capture or a forward is queued."""
 
