@@ -96,10 +96,13 @@ class CounterApp(QObject):
         self.main_window.service_started.connect(self.citizen.show_service)
         self.main_window.service_ended.connect(self.citizen.end_service)
         self.main_window.locked_changed.connect(self.citizen.set_blanked)
+        self.main_window.wait_estimate_changed.connect(self.citizen.set_wait_estimate)
+        self.main_window.refresh_estimate()
         self.place_citizen_screen()
         self.main_window.show()
         self.runner.run(s.counter.refresh)
         s.sync_worker.start()
+        s.uploads.start()
         # Citizens' data past retention goes now and then once a day (the counter runs for weeks).
         self.housekeeping()
         self._housekeeping_timer = QTimer(self)

@@ -91,7 +91,9 @@ def shots(tmp_path: Path) -> Path:
     return folder
 
 
-def press(qtbot: QtBot, mw: ClerkMainWindow, key: Qt.Key, modifier: Any = Qt.KeyboardModifier.NoModifier) -> None:
+def press(
+    qtbot: QtBot, mw: ClerkMainWindow, key: Qt.Key, modifier: Any = Qt.KeyboardModifier.NoModifier
+) -> None:
     focus = QApplication.focusWidget()
     target = focus if focus is not None and focus.window() is mw else mw
     qtbot.keyClick(target, key, modifier)
@@ -131,9 +133,16 @@ def test_a_business_opened_in_one_visit_at_one_window(
     citizen = counter_app.citizen
     assert citizen is not None
 
+    # The idle citizen screen shows the wait from the live queue.
+    qtbot.waitUntil(lambda: "目前等候 48 人" in citizen.queue_info.text(), timeout=WAIT_MS)
+    assert citizen.queue_info.isVisible() and "分钟" in citizen.queue_info.text()
+    citizen.grab().save(str(shots / "citizen-idle-estimate.png"))
+
     # Ctrl+N: the number for the 开办企业 bundle, disabled, with the reason and a phone for SMS.
     press(qtbot, mw, Key.Key_N, CTRL)
-    qtbot.waitUntil(lambda: isinstance(mw.dialog, TakeNumberDialog) and mw.dialog.isVisible(), timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: isinstance(mw.dialog, TakeNumberDialog) and mw.dialog.isVisible(), timeout=WAIT_MS
+    )
     dialog = mw.dialog
     assert isinstance(dialog, TakeNumberDialog)
     dialog.bundle.setCurrentIndex(dialog.bundle.findData("YJS-KBQY"))
@@ -143,7 +152,9 @@ def test_a_business_opened_in_one_visit_at_one_window(
     qtbot.keyClick(dialog, Key.Key_Return)
     qtbot.waitUntil(lambda: mw.dialog is None and "号票已生成" in mw.paper_label.text(), timeout=WAIT_MS)
     assert mw.last_paper is not None
-    slip_text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(_bytes(mw.last_paper.pdf)).pages))
+    slip_text = re.sub(
+        r"\s+", "", "".join(p.extract_text() for p in PdfReader(_bytes(mw.last_paper.pdf)).pages)
+    )
     assert "残疾人优先" in slip_text and "开办企业" in slip_text and "预计等候约" in slip_text
     assert REASON not in slip_text
     ticket_no = mw.last_paper.ref
@@ -162,6 +173,10 @@ def test_a_business_opened_in_one_visit_at_one_window(
     qtbot.waitUntil(lambda: mw.case_view.context is not None, timeout=WAIT_MS)
     ctx = visit_of(mw)
     assert ctx.ticket.ticket_no == ticket_no
+    # The citizen screen names the category while the number is up, never the reason.
+    assert citizen.page() == "calledPage"
+    qtbot.waitUntil(lambda: "优先办理：残疾人优先" in citizen.queue_info.text(), timeout=WAIT_MS)
+    citizen.grab().save(str(shots / "citizen-called-priority.png"))
     assert [i.name for i in ctx.visit.items] == COMPANY_ITEMS  # type: ignore[union-attr]
     assert "残疾人优先" in mw.case_view.title.text() and "开办企业 第 1/5 项" in mw.case_view.title.text()
     panel = mw.case_view.visit_panel
@@ -201,7 +216,9 @@ def test_a_business_opened_in_one_visit_at_one_window(
     qtbot.waitUntil(lambda: mw.case_view.context is None, timeout=WAIT_MS)
     first = f"DEMO-{dt.date.today():%Y%m%d}-01-0001"
     case_nos = [f"DEMO-{dt.date.today():%Y%m%d}-01-{n:04d}" for n in range(1, 6)]
-    qtbot.waitUntil(lambda: any(k == "visit_receipt" for _d, k, _p in store.documents_of(first)), timeout=30_000)
+    qtbot.waitUntil(
+        lambda: any(k == "visit_receipt" for _d, k, _p in store.documents_of(first)), timeout=30_000
+    )
     [path] = [p for _d, k, p in store.documents_of(first) if k == "visit_receipt"]
     text = pdf_text(path)
     assert "一件事一次办回执" in text
@@ -229,7 +246,9 @@ def test_a_business_opened_in_one_visit_at_one_window(
     rig.services.sync_worker.kick()
     qtbot.waitUntil(lambda: store.pending_count() == 0, timeout=WAIT_MS)
     rated = server_rows(
-        rig, f"select case_no from ratings where case_no in ({','.join('?' * 5)})", *case_nos  # noqa: S608
+        rig,
+        f"select case_no from ratings where case_no in ({','.join('?' * 5)})",
+        *case_nos,  # noqa: S608
     )
     assert rated == [(first,)]
     assert server_rows(rig, "select count(*) from cases where ticket_no = ?", ticket_no) == [(5,)]

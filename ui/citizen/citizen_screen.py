@@ -25,6 +25,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QSizePolicy, QStackedWidget, QVBoxLayout, QWidget
 
+from hallclient import wire
 from hallclient.counter import ServiceContext
 from hallclient.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, translator
 from hallclient.ratings import needs_follow_up
@@ -34,6 +35,7 @@ from ui.citizen.called_page import CalledPage
 from ui.citizen.idle_page import IdlePage
 from ui.citizen.message_page import MessagePage
 from ui.citizen.page import CitizenPage, button, label
+from ui.citizen.queue_info import QueueInfo
 from ui.citizen.rating_page import RatingPage, level_label
 from ui.citizen.reasons_page import ReasonsPage
 from ui.citizen.service_page import ServicePage
@@ -172,6 +174,11 @@ class CitizenScreen(QWidget):
         layout.setSpacing(0)
         layout.addWidget(banner)
         layout.addWidget(self.stack, 1)
+        # Under the idle and called pages: the called number's priority category, and the wait.
+        self.queue_info = QueueInfo()
+        self._category: wire.TicketCategory | None = None
+        self._estimate: wire.WaitEstimate | None = None
+        layout.addWidget(self.queue_info)
 
         self._back_to_idle = QTimer(self)
         self._back_to_idle.setObjectName("citizenBackToIdle")
@@ -242,6 +249,7 @@ class CitizenScreen(QWidget):
         self.language_button.setText(LANGUAGE_NAMES.get(others[0], others[0]))
         for page in self.pages:
             page.retranslate(t, self.language)
+        self._show_queue_info()
 
     def _apply_style(self, force: bool = False) -> None:
         scale = scale_for_height(self.height()) if self.height() > 200 else 1.0
@@ -264,6 +272,7 @@ class CitizenScreen(QWidget):
             self._before_blank = page
             page = self.blank
         self.stack.setCurrentWidget(page)
+        self._show_queue_info()
 
     def set_blanked(self, on: bool) -> None:
         """While the clerk's window is locked nothing of a citizen shows here. A rating under way
@@ -295,6 +304,7 @@ class CitizenScreen(QWidget):
         self._show(self.idle)
 
     def show_called(self, ticket_no: str) -> None:
+        self._category = None  # until the service says which category the number is
         self.announcer.announce(ticket_no, self.window_no)
         self.idle.set_number(ticket_no)
         if self.rating_in_progress:
@@ -307,9 +317,25 @@ class CitizenScreen(QWidget):
         self.called.show_call(ticket_no)
         self._show(self.called)
 
+    def set_wait_estimate(self, estimate: wire.WaitEstimate | None) -> None:
+        """The live queue's estimate (None offline: no figure rather than a stale one)."""
+        self._estimate = estimate
+        self._show_queue_info()
+
+    def _show_queue_info(self) -> None:
+        current = self.stack.currentWidget()
+        if current not in (self.idle, self.called):
+            self.queue_info.hide()
+            return
+        self.queue_info.show_for(
+            self.t, category=self._category, estimate=self._estimate, called=current is self.called
+        )
+
     def show_service(self, ctx: ServiceContext) -> None:
         """Show the data to confirm, after the called number has been up long enough to be seen."""
         self._pending_service = ctx
+        self._category = ctx.category  # shown (by name only) while the number is up
+        self._show_queue_info()
         self._signature = []  # a new citizen: the last one's signature must never reach their papers
         if self.rating_in_progress:
             return

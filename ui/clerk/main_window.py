@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -72,6 +72,7 @@ class ClerkMainWindow(QMainWindow):
     service_started = Signal(object)  # ServiceContext, for the citizen screen
     service_ended = Signal()
     locked_changed = Signal(bool)  # the citizen screen blanks while the clerk's window is locked
+    wait_estimate_changed = Signal(object)  # wire.WaitEstimate, or None offline: for the citizen screen
 
     def __init__(
         self,
@@ -229,6 +230,12 @@ class ClerkMainWindow(QMainWindow):
         self.idle.start()
 
         bridge.queue_changed.connect(self.refresh_queue)
+        # The waiting estimate for the citizen screen: now, every minute, and after each call.
+        self._estimate_timer = QTimer(self)
+        self._estimate_timer.setInterval(60_000)
+        self._estimate_timer.timeout.connect(self.refresh_estimate)
+        self._estimate_timer.start()
+        self._estimate_pending = False
         bridge.sync_status.connect(self._on_sync_status)
         self._restore_state()
         self.refresh_queue()
@@ -242,6 +249,21 @@ class ClerkMainWindow(QMainWindow):
         # The catalog arrives with the first pull after sign-in and may change with any later one.
         self.runner.run(self.counter.store.catalog, self._got_catalog, self._show_error)
         self.runner.run(self.counter.bundles, self._got_bundles, self._show_error)
+
+    def refresh_estimate(self) -> None:
+        if self._estimate_pending:
+            return
+        self._estimate_pending = True
+
+        def done(estimate: object) -> None:
+            self._estimate_pending = False
+            self.wait_estimate_changed.emit(estimate)
+
+        def failed(exc: Exception) -> None:
+            self._estimate_pending = False
+            self._show_error(exc)
+
+        self.runner.run(self.counter.wait_estimate, done, failed, pool="io")
 
     def refresh_overdue(self) -> None:
         self.runner.run(self.counter.overdue, self.overdue.set_entries, self._show_error)
@@ -299,6 +321,7 @@ class ClerkMainWindow(QMainWindow):
             return
         self.say(_("已叫号 {ticket}").format(ticket=ctx.ticket.ticket_no))
         self._serve(ctx)
+        self.refresh_estimate()
 
     def _current(self) -> ServiceContext | None:
         ctx = self.case_view.context

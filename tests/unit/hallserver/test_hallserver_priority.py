@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from hallclient import wire
 from hallserver import queue, waits
 from hallserver.models import Case, Ticket, TicketVisit
-from hallserver.seed import DEMO_HALL
 from hallserver.security import Principal
+from hallserver.seed import DEMO_HALL
 
 Cat = wire.TicketCategory
 
@@ -196,7 +196,9 @@ def expected_next(waiting: list[Waiting], now: dt.datetime, policy: queue.QueueP
         head = policy.max_wait * max(0, ordinary - rank) / ordinary  # type: ignore[operator]
         return w.due_at - head
 
-    return min(waiting, key=lambda w: (effective(w), policy.precedence.index(w.category), w.due_at, w.seq)).ticket_no
+    return min(
+        waiting, key=lambda w: (effective(w), policy.precedence.index(w.category), w.due_at, w.seq)
+    ).ticket_no
 
 
 def test_every_call_of_a_busy_simulated_morning_follows_the_rule(empty_day: Session) -> None:
@@ -230,9 +232,13 @@ def test_every_call_of_a_busy_simulated_morning_follows_the_rule(empty_day: Sess
                 done = next(w for w in waiting if w.ticket_no == got)
                 assert policy.max_wait is not None
                 overtaken = [w.ticket_no for w in present if w.due_at < done.due_at - policy.max_wait]
-                assert overtaken == [], f"{got} overtook {overtaken}, who came more than the maximum wait before"
+                assert overtaken == [], (
+                    f"{got} overtook {overtaken}, who came more than the maximum wait before"
+                )
                 waiting.remove(done)
-                waits_by_category.setdefault(done.category, []).append((now - done.due_at).total_seconds() / 60)
+                waits_by_category.setdefault(done.category, []).append(
+                    (now - done.due_at).total_seconds() / 60
+                )
                 next_call[no] = now + dt.timedelta(minutes=rng.uniform(4.0, 7.0))
     ordinary = waits_by_category[Cat.ORDINARY]
     priority = [w for c, ws in waits_by_category.items() if c is not Cat.ORDINARY for w in ws]
@@ -255,13 +261,23 @@ def test_a_clerk_marks_a_waiting_citizen_priority_with_a_reason_kept_off_the_tic
     assert r.status_code == 200, r.text
     assert r.json()["category"] == "elderly" and "身份证" not in r.text
     with sessions() as s:
-        visit = s.scalar(select(TicketVisit).join(Ticket, Ticket.id == TicketVisit.ticket_id).where(Ticket.ticket_no == "A003"))
+        visit = s.scalar(
+            select(TicketVisit)
+            .join(Ticket, Ticket.id == TicketVisit.ticket_id)
+            .where(Ticket.ticket_no == "A003")
+        )
         assert visit is not None
-        assert (visit.category, visit.priority_reason, visit.priority_window) == ("elderly", "七十二岁，已核验身份证", 1)
+        assert (visit.category, visit.priority_reason, visit.priority_window) == (
+            "elderly",
+            "七十二岁，已核验身份证",
+            1,
+        )
     r = client.post(f"{API}/queue/call-next", json={"window_no": 1}, headers=window1.headers)
     assert r.json()["ticket"]["ticket_no"] == "A003" and r.json()["ticket"]["category"] == "elderly"
     # What counters pull has neither category nor reason.
-    pulled = client.get(f"{API}/sync/pull", params={"cursor": 0, "limit": 1000}, headers=window1.headers).json()
+    pulled = client.get(
+        f"{API}/sync/pull", params={"cursor": 0, "limit": 1000}, headers=window1.headers
+    ).json()
     a003 = [c["data"] for c in pulled["changes"] if c["key"].endswith("/A003")]
     assert a003 and all("身份证" not in str(d) for d in a003)
     # Refusals: no reason, appointment by hand, unknown number, already called.
@@ -278,14 +294,22 @@ def test_a_clerk_marks_a_waiting_citizen_priority_with_a_reason_kept_off_the_tic
 def test_a_walk_in_with_several_items_and_a_category(client: TestClient, window1: Counter) -> None:
     r = client.post(
         f"{API}/queue/walk-in",
-        json={"bundle_code": "YJS-KBQY", "category": "pregnant", "reason": "孕 30 周", "phone": "13912345678"},
+        json={
+            "bundle_code": "YJS-KBQY",
+            "category": "pregnant",
+            "reason": "孕 30 周",
+            "phone": "13912345678",
+        },
         headers=window1.headers,
     )
     assert r.status_code == 200, r.text
     ticket = r.json()
     assert ticket["category"] == "pregnant" and ticket["item_code"] == "11330100MB0001001A4000117002"
     assert "孕" not in r.text and "13912345678" not in r.text
-    assert client.post(f"{API}/queue/walk-in", json={"category": "elderly"}, headers=window1.headers).status_code == 422
+    assert (
+        client.post(f"{API}/queue/walk-in", json={"category": "elderly"}, headers=window1.headers).status_code
+        == 422
+    )
     unknown = client.post(f"{API}/queue/walk-in", json={"bundle_code": "NOPE"}, headers=window1.headers)
     assert unknown.status_code == 404 and unknown.json()["field"] == "bundle_code"
     catalog = client.get(f"{API}/catalog", headers=window1.headers).json()
@@ -348,7 +372,9 @@ def test_the_waiting_estimate_on_a_replayed_day_is_within_its_stated_error(empty
             number = take(s, now, category)
             arrived[number] = now
             order.append(number)
-            est = waits.wait_estimate(s, DEMO_HALL, DAY, now, ticket_no=number, policy=policy, windows_open=windows)
+            est = waits.wait_estimate(
+                s, DEMO_HALL, DAY, now, ticket_no=number, policy=policy, windows_open=windows
+            )
             assert est.minutes is not None and est.ahead is not None
             estimate[number] = est.minutes
             for no in sorted(idle):
