@@ -86,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--staff-no", required=True)
     add.add_argument("--role", choices=ROLES, default="clerk", help="clerk (default), supervisor or admin")
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add.add_argument(
+        "--department",
+        default="",
+        help="for a back-office account: the department whose cases it decides (e.g. 市场监督管理局)",
+    )
     for action in ("disable", "reset-password"):
         sp = with_db(csub.add_parser(action))
         sp.add_argument("--hall", required=True)
@@ -496,7 +501,21 @@ def _clerk(args: argparse.Namespace, engine: Engine) -> int:
         if s.get(Hall, args.hall) is None:
             raise CliError(f"大厅编码 {args.hall} 不存在")
         clerk = s.scalar(select(Clerk).where(Clerk.hall_code == args.hall, Clerk.username == args.username))
-        if args.action == "add":
+        if args.action == "add" and args.department:
+            if clerk is not None:
+                raise CliError(f"账号 {args.username} 已存在")
+            from hallserver.department import add_department_staff
+
+            add_department_staff(
+                s,
+                hall_code=args.hall,
+                username=args.username,
+                name=args.name,
+                staff_no=args.staff_no,
+                password=_read_password(args.password_stdin),
+                department=args.department,
+            )
+        elif args.action == "add":
             if clerk is not None:
                 raise CliError(f"账号 {args.username} 已存在")
             s.add(

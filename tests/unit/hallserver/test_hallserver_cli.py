@@ -279,6 +279,27 @@ def test_clerk_add_with_a_role(db: str, role: str, monkeypatch: pytest.MonkeyPat
     assert clerk is not None and clerk.role == role
 
 
+def test_clerk_add_with_a_department_makes_a_back_office_account(
+    db: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hallserver.models import DepartmentStaff
+
+    assert main(["seed", "--demo", "--db", db, "--date", DAY.isoformat()]) == 0
+    _stdin(monkeypatch, "dept-pass-2026\n")
+    args = ["clerk", "add", "--db", db, "--hall", DEMO_HALL, "--username", "scjg1", "--name", "吴审批"]
+    assert main([*args, "--staff-no", "SCJG-01", "--department", "市场监督管理局", "--password-stdin"]) == 0
+    clerk = _clerk(db, "scjg1")
+    assert clerk is not None and clerk.role == "department"
+    assert check_password(clerk.password_hash, "dept-pass-2026")
+    engine = make_engine(db)
+    try:
+        with session_factory(engine)() as s:
+            staff = s.scalar(select(DepartmentStaff).where(DepartmentStaff.clerk_id == clerk.id))
+            assert staff is not None and staff.department == "市场监督管理局"
+    finally:
+        engine.dispose()
+
+
 def test_clerk_add_with_an_unknown_role_is_an_argparse_error(
     db: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
