@@ -86,6 +86,13 @@ def device_key(config: Config, *, use_keyring: bool = True) -> DeviceKey:
     """
     if config.security.key_file:
         path = Path(config.security.key_file).expanduser()
+        if not path.exists() and (config.data_dir / "counter.sqlite").exists():
+            # A new key here could never read what is already encrypted: stop and say so.
+            raise KeyUnavailable(
+                _(
+                    "配置的设备密钥文件 {path} 不存在，而本机已有加密数据（{data}）。请恢复原来的密钥文件，或改正 [security] key_file。"
+                ).format(path=path, data=config.data_dir / "counter.sqlite")
+            )
         return DeviceKey(load_or_create_key(path), str(path))
     legacy = config.data_dir / "device.key"
     if legacy.exists():

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from hallclient import wire
-from hallclient.config import Config, CounterConfig, PrintingConfig, ServerConfig, SyncConfig
+from hallclient.config import Config, CounterConfig, PrintingConfig, SecurityConfig, ServerConfig, SyncConfig
 from hallclient.domain import MaterialCheck
 from hallclient.services import build_services
 
@@ -37,6 +37,7 @@ def play(server_url: str, root: Path, window_no: int, seed: int) -> None:
         ),
         printing=PrintingConfig(signing_key_file=str(root / "hall-signing.key")),
         sync=SyncConfig(interval_s=0.05, batch_size=7),
+        security=SecurityConfig(key_file=str(folder / "device.key")),
         data_dir=folder,
     )
     services = build_services(config)

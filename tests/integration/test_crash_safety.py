@@ -112,6 +112,8 @@ def drain(server: LiveServer, root: Path, window: int) -> None:
         config,
         data_dir=root / f"window{window}",
         counter=dataclasses.replace(config.counter, device_id=f"crash-window-{window:02d}"),
+        # The key the crashed counter encrypted its data with (tests/helpers/crash_zygote.py).
+        security=dataclasses.replace(config.security, key_file=str(root / f"window{window}" / "device.key")),
     )
     services = build_services(config)
     try:

@@ -21,7 +21,7 @@ from keyring.backends import fail
 from hallclient import keystore
 from hallclient.config import Config, CounterConfig, SecurityConfig
 from hallclient.crypto import FieldCipher, load_or_create_key
-from hallclient.keystore import SERVICE, device_key, system_key_file
+from hallclient.keystore import SERVICE, KeyUnavailable, device_key, system_key_file
 from hallclient.store import Store
 
 DEVICE_ID = "test-window-01"
@@ -279,3 +279,22 @@ def test_a_keystore_key_is_not_silently_replaced_when_the_keystore_is_unavailabl
     except Exception:  # noqa: BLE001 - refusing to start is the right answer
         return
     assert again.key == first.key, "a new key was made although data encrypted with the old one exists"
+
+
+def test_a_configured_key_file_that_vanished_under_existing_data_stops_the_counter(tmp_path: Path) -> None:
+    """A new key at the configured path could never read the data: refuse, with the way out."""
+    key_file = tmp_path / "keys" / "device.key"
+    cfg = Config(
+        counter=CounterConfig(device_id=DEVICE_ID),
+        security=SecurityConfig(key_file=str(key_file)),
+        data_dir=tmp_path / "data",
+    )
+    first = device_key(cfg)
+    store = Store(cfg.data_dir / "counter.sqlite", FieldCipher(first.key))
+    store.set_state("probe", "x")
+    store.close()
+    key_file.unlink()
+    with pytest.raises(KeyUnavailable) as err:
+        device_key(cfg)
+    assert str(key_file) in str(err.value) and "key_file" in str(err.value)
+    assert not key_file.exists()  # no second key was made

@@ -8,6 +8,7 @@ from typing import Any
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
 from hallserver_testkit import (
     API,
@@ -511,8 +512,13 @@ def test_migration_0003_upgrade_adds_the_columns_with_defaults_for_existing_rows
     # Rows written before the migration: a case and the seeded tickets and windows.
     assert push_one(client, window1, "case_decided", case_payload())["status"] == "applied"
     engine.dispose()
-    with engine.begin() as conn:
-        command.downgrade(alembic_config(conn), "0002")
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            # Downgrades rebuild SQLite tables others refer to; SQLite checks that only with this off.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        with conn.begin():
+            command.downgrade(alembic_config(conn), "0002")
     for table, cols in NEW_COLUMNS.items():
         assert not cols & _columns(engine, table), table
     with engine.connect() as conn:
@@ -522,7 +528,8 @@ def test_migration_0003_upgrade_adds_the_columns_with_defaults_for_existing_rows
     for table, cols in NEW_COLUMNS.items():
         assert cols <= _columns(engine, table), table
     with engine.connect() as conn:
-        assert conn.execute(text("select version_num from alembic_version")).scalar_one() == "0003"
+        head = ScriptDirectory.from_config(alembic_config(conn)).get_current_head()
+        assert conn.execute(text("select version_num from alembic_version")).scalar_one() == head
         tickets = conn.execute(
             text("select count(*), min(recalls), max(recalls), max(note) from tickets")
         ).one()
