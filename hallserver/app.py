@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from pathlib import Path as FilePath
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Path, Query, Request
+from fastapi import APIRouter, FastAPI, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from hallclient import wire
 from hallserver import __version__, licenses, queue, security, supervision, sync_ops, verify_page, visits
 from hallserver.changes import booking_to_wire
 from hallserver.db import session_factory
 from hallserver.department import router as department_router
+from hallserver.deps import Clock, Db, Now, Who
 from hallserver.errors import ApiError, install_error_handlers
 from hallserver.limits import BodySizeLimit
 from hallserver.models import Booking, Case, CatalogItem, ChangeLog, Rating
 from hallserver.uploads import router as uploads_router
 
-Clock = Callable[[], dt.datetime]
 MAX_CURSOR = 2**63 - 1  # change_log.seq is a signed 64-bit integer
 
 
@@ -55,35 +54,11 @@ def openapi_document() -> str:
     return json.dumps(app.openapi(), ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def _sessions(request: Request) -> sessionmaker[Session]:
-    factory: sessionmaker[Session] = request.app.state.sessions
-    return factory
-
-
-def _now(request: Request) -> dt.datetime:
-    clock: Clock = request.app.state.clock
-    return clock()
-
-
 def _today(now: dt.datetime) -> dt.date:
     # The hall's day is the server's local calendar day.
     return now.astimezone().date()
 
 
-# Endpoints open their session with ``with db() as s:`` and leave it before returning:
-# a yield-dependency would hold the pooled connection while FastAPI validates and
-# sends the response, and under load every pooled connection ends up waiting on
-# a worker thread that is itself waiting for a connection (seen in the load test).
-Db = Annotated[sessionmaker[Session], Depends(_sessions)]
-Now = Annotated[dt.datetime, Depends(_now)]
-
-
-def _principal(db: Db, now: Now, authorization: Annotated[str | None, Header()] = None) -> security.Principal:
-    with db() as s:
-        return security.authenticate(s, authorization, now)[0]
-
-
-Who = Annotated[security.Principal, Depends(_principal)]
 ERRORS: dict[int | str, dict[str, object]] = {
     code: {"model": wire.ErrorBody} for code in (401, 403, 404, 409, 422, 423, 500, 503)
 }
