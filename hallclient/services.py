@@ -6,10 +6,13 @@ assemble a counter the same way.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from hallclient.api import PlatformClient
+from hallclient.audit import AuditAction
 from hallclient.config import Config
 from hallclient.counter import Counter
 from hallclient.crypto import FieldCipher
@@ -47,6 +50,23 @@ class Services:
         return self.store.purge_personal_data(now, days) + self.store.purge_captures(now, days)
 
 
+CONFIG_HASH_KEY = "config_sha256"
+
+
+def record_config_change(store: Store, config: Config, now: dt.datetime) -> bool:
+    """Audit a configuration that differs from the one this counter last started with."""
+    if config.source is None or not config.source.is_file():
+        return False
+    digest = hashlib.sha256(config.source.read_bytes()).hexdigest()
+    before = store.get_state(CONFIG_HASH_KEY)
+    if before == digest:
+        return False
+    detail = f"{config.source} sha256 {before[:12] or '-'} -> {digest[:12]}"
+    store.audit(AuditAction.CONFIG, config.source.name, detail, now)
+    store.set_state(CONFIG_HASH_KEY, digest)
+    return True
+
+
 def build_services(config: Config) -> Services:
     data_dir = config.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -73,4 +93,5 @@ def build_services(config: Config) -> Services:
     # Captured paper materials go up in chunks on their own worker, so a large file never
     # holds back the small ops the sync worker sends.
     uploads = UploadWorker(UploadEngine(store, api), interval_s=config.sync.interval_s)
+    record_config_change(store, config, counter.clock())
     return Services(config, store, api, bus, counter, sync, worker, uploads, key_location=device.where)
