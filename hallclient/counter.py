@@ -1032,14 +1032,12 @@ class Counter:
         The hall's queue is the server's: marking needs it online.
         """
         session = self._require_session()
-        reason = reason.strip()
-        if category is wire.TicketCategory.APPOINTMENT:
-            raise CounterError(_("预约类别由预约本身决定，不能手工标记"))
-        if category is not wire.TicketCategory.ORDINARY and not reason:
-            raise CounterError(_("请写明优先办理的理由（如：出示残疾人证），仅记录备查，不会显示给群众"))
+        claim = self._claim(category, reason)
+        if claim is None:
+            raise CounterError(_("请选择优先类别：老年人、残疾人、军人或孕妇"))
         try:
             ticket = self.api.mark_priority(
-                wire.PriorityRequest(ticket_no=ticket_no, category=category, reason=reason or "-")
+                wire.PriorityRequest(ticket_no=ticket_no, category=claim.category, reason=claim.reason)
             )
         except Unreachable:
             raise CounterError(_("暂时连不上服务器（离线），不能调整排队顺序；可直接叫号办理。")) from None
@@ -1070,14 +1068,12 @@ class Counter:
         """取号 at this counter for a walk-in: the number, and its slip with the category and the wait."""
         self._require_session()
         reason = reason.strip()
-        if category is not wire.TicketCategory.ORDINARY and not reason:
-            raise CounterError(_("请写明优先办理的理由（如：出示残疾人证），仅记录备查，不会显示给群众"))
+        claim = self._claim(category, reason)
         req = wire.WalkInRequest(
             item_code=item_codes[0] if item_codes else None,
             item_codes=list(item_codes),
             bundle_code=bundle_code,
-            category=category,
-            reason=reason,
+            priority=claim,
             phone=phone or None,
         )
         try:
@@ -1113,6 +1109,17 @@ class Counter:
             category=ticket.category,
             estimated_minutes=estimate.minutes if estimate else None,
         )
+
+    @staticmethod
+    def _claim(category: wire.TicketCategory, reason: str) -> wire.PriorityClaim | None:
+        """The priority claim to send (None for an ordinary citizen); refused without a reason."""
+        if category is wire.TicketCategory.ORDINARY:
+            return None
+        if category is wire.TicketCategory.APPOINTMENT:
+            raise CounterError(_("预约类别由预约本身决定，不能手工标记"))
+        if not reason.strip():
+            raise CounterError(_("请写明优先办理的理由（如：出示残疾人证），仅记录备查，不会显示给群众"))
+        return wire.PriorityClaim(category=wire.PriorityCategory(category.value), reason=reason.strip()[:200])
 
     def wait_estimate(self, ticket_no: str | None = None) -> wire.WaitEstimate | None:
         """The estimated wait from the live queue (None offline: the screen then shows none)."""

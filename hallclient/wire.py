@@ -246,6 +246,26 @@ class TicketCategory(StrEnum):
     APPOINTMENT = "appointment"  # 预约
 
 
+class PriorityCategory(StrEnum):
+    """The categories a clerk may mark a waiting citizen with (a subset of TicketCategory)."""
+
+    ELDERLY = "elderly"
+    DISABLED = "disabled"
+    SERVICE_MEMBER = "service_member"
+    PREGNANT = "pregnant"
+
+
+# A reason with at least one character that is not a space (and, as everywhere, no NUL).
+REASON_PATTERN = "^[^\\x00]*[^\\s\\x00][^\\x00]*$"
+
+
+class PriorityClaim(WireModel):
+    """Why a citizen goes ahead: the category, and the reason (audited by the hall, never shown)."""
+
+    category: PriorityCategory
+    reason: str = Field(min_length=1, max_length=200, pattern=REASON_PATTERN)
+
+
 class Ticket(WireModel):
     ticket_no: str
     hall_code: str
@@ -277,8 +297,7 @@ class WalkInRequest(WireModel):
         default_factory=list, max_length=20, description="Several items for one visit (一件事)"
     )
     bundle_code: str | None = Field(default=None, max_length=64)
-    category: TicketCategory = TicketCategory.ORDINARY
-    reason: str = Field(default="", max_length=200, description="Why priority (audited, never shown)")
+    priority: PriorityClaim | None = Field(default=None, description="绿色通道: the category and why")
     phone: str | None = Field(
         default=None, pattern=r"^1[3-9]\d{9}$", description="For SMS notices (called, result ready)"
     )
@@ -832,12 +851,10 @@ class VisitRef(WireModel):
     position: int = Field(ge=1, description="1-based position of this case's item")
 
 
-class PriorityRequest(WireModel):
+class PriorityRequest(PriorityClaim):
     """绿色通道: a clerk marks a waiting ticket with a priority category, giving the reason."""
 
     ticket_no: str = Field(min_length=1, max_length=16)
-    category: TicketCategory
-    reason: str = Field(min_length=1, max_length=200)
 
 
 class WaitEstimate(WireModel):

@@ -268,8 +268,8 @@ def walk_in(
     for code in codes:
         if s.get(CatalogItem, code) is None:
             raise ApiError(404, "unknown_item", f"事项编码 {code} 不在事项目录中", "item_code")
-    _check_category(req.category, req.reason)
-    extras = bool(req.phone or req.bundle_code or len(codes) > 1 or req.category is not Category.ORDINARY)
+    claim = req.priority
+    extras = bool(req.phone or req.bundle_code or len(codes) > 1 or claim is not None)
     for _attempt in range(MAX_CLAIM_ATTEMPTS):
         ticket = Ticket(
             hall_code=who.hall_code,
@@ -287,15 +287,14 @@ def walk_in(
             s.rollback()
             continue
         if extras:
-            priority = req.category is not Category.ORDINARY
             s.add(
                 TicketVisit(
                     ticket_id=ticket.id,
-                    category=req.category.value,
-                    priority_reason=req.reason.strip() if priority else "",
-                    priority_by=who.clerk_id if priority else None,
-                    priority_window=who.window_no if priority else None,
-                    priority_at=now if priority else None,
+                    category=claim.category.value if claim else Category.ORDINARY.value,
+                    priority_reason=claim.reason.strip() if claim else "",
+                    priority_by=who.clerk_id if claim else None,
+                    priority_window=who.window_no if claim else None,
+                    priority_at=now if claim else None,
                     phone=req.phone,
                     bundle_code=req.bundle_code,
                     item_codes=codes,
@@ -307,18 +306,10 @@ def walk_in(
     raise ApiError(503, "busy", "取号繁忙，请稍后再试")
 
 
-def _check_category(category: wire.TicketCategory, reason: str) -> None:
-    if category is Category.APPOINTMENT:
-        raise ApiError(422, "invalid_request", "预约类别由预约本身决定，不能手工标记", "category")
-    if category is not Category.ORDINARY and not reason.strip():
-        raise ApiError(422, "invalid_request", "标记优先须写明理由（仅记录备查，不对外显示）", "reason")
-
-
 def mark_priority(
     s: Session, who: Principal, req: wire.PriorityRequest, today: dt.date, now: dt.datetime
 ) -> Ticket:
     """绿色通道: a waiting citizen's ticket gets a priority category; the reason is kept for audit only."""
-    _check_category(req.category, req.reason)
     t = s.scalar(
         select(Ticket).where(
             Ticket.hall_code == who.hall_code, Ticket.date == today, Ticket.ticket_no == req.ticket_no

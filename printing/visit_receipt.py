@@ -160,14 +160,14 @@ def lines_table(lines: list[VisitLine], layout: str, t: Translate) -> Table:
     fw = page_layout(layout).frame_width
     if is_a4(layout):
         widths = [10 * mm, fw - 10 * mm - 51 * mm - 20 * mm - 36 * mm, 51 * mm, 20 * mm, 36 * mm]
-        heads = (t("序号"), t("事项名称（实施部门）"), t("办件编号"), t("办理结果"), t("承诺办结日期"))
+        heads = (t("序号"), t("事项名称 / 实施部门"), t("办件编号 / 事项编码"), t("办理结果"), t("承诺办结日期"))
         rows: list[list[Flowable | list[Flowable]]] = [[para(h, st.cell_center) for h in heads]]
         for line in lines:
             rows.append(
                 [
                     para(str(line.position), st.cell_center),
-                    para(f"{line.item_name}（{line.department}）", st.cell),
-                    para(line.case_no, st.cell_center),
+                    [para(line.item_name, st.cell), para(line.department, st.small)],
+                    [para(line.case_no, st.cell_center), para(line.item_code, st.caption)],
                     para(decision_text(line, t), st.cell_center),
                     para(date_text(line, t), st.cell_center),
                 ]
@@ -181,6 +181,7 @@ def lines_table(lines: list[VisitLine], layout: str, t: Translate) -> Table:
                 [
                     [
                         para(f"{line.position}. {line.item_name}（{line.department}）", st.cell),
+                        para(t("事项编码：{code}").format(code=line.item_code), st.small),
                         para(line.case_no, st.cell),
                         para(f"{decision_text(line, t)}：{date_text(line, t)}", st.cell),
                     ]

@@ -258,3 +258,38 @@ def _bytes(pdf: bytes) -> Any:
     import io
 
     return io.BytesIO(pdf)
+
+
+def test_ctrl_y_marks_a_waiting_citizen_priority_with_an_audited_reason(
+    qtbot: QtBot, mw: ClerkMainWindow, rig: CounterRig, shots: Path
+) -> None:
+    from hallclient.audit import AuditAction
+    from ui.clerk.priority import PriorityDialog
+
+    rows = mw.queue.model.rows
+    row = next(i for i, r in enumerate(rows) if r.ticket.ticket_no == "A010")
+    mw.queue.table.selectRow(row)
+    press(qtbot, mw, Key.Key_Y, CTRL)
+    qtbot.waitUntil(lambda: isinstance(mw.dialog, PriorityDialog) and mw.dialog.isVisible(), timeout=WAIT_MS)
+    dialog = mw.dialog
+    assert isinstance(dialog, PriorityDialog) and dialog.ticket.ticket_no == "A010"
+    # No reason: refused in the dialog, nothing sent.
+    qtbot.keyClick(dialog, Key.Key_Return)
+    assert "理由" in dialog.error.text() and dialog.isVisible()
+    dialog.category.setCurrentIndex(dialog.category.findData(wire.TicketCategory.ELDERLY))
+    dialog.reason.setEditText("七十二岁，已核验身份证")
+    dialog.grab().save(str(shots / "dialog-priority.png"))
+    qtbot.keyClick(dialog, Key.Key_Return)
+    qtbot.waitUntil(lambda: mw.dialog is None, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: any(
+            r.ticket.ticket_no == "A010" and r.category is wire.TicketCategory.ELDERLY
+            for r in mw.queue.model.rows
+        ),
+        timeout=WAIT_MS,
+    )
+    assert "老年人优先" in mw.message.text()
+    audit = [e for e in rig.services.store.audit_entries() if e.action == AuditAction.PRIORITY.value]
+    assert [(e.subject, e.detail) for e in audit] == [("A010", "elderly: 七十二岁，已核验身份证")]
+    column = mw.queue.model.columnCount() - 1
+    assert mw.queue.model.index(row, column).data() == "老年人优先"

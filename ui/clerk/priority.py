@@ -88,8 +88,7 @@ class PriorityDialog(ActionDialog):
         super().__init__(_("优先办理：{ticket} 号").format(ticket=ticket.ticket_no), _("标记优先"), parent)
         self.setObjectName("priorityDialog")
         self.ticket = ticket
-        self.category = _category_combo("priorityCategory", ordinary=True)
-        self.category.setCurrentIndex(1)
+        self.category = _category_combo("priorityCategory", ordinary=False)
         self.reason = _reason_combo()
         form = QFormLayout()
         form.addRow(_("类别"), self.category)

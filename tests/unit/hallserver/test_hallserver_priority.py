@@ -44,8 +44,10 @@ def empty_day(sessions: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def take(s: Session, at: dt.datetime, category: wire.TicketCategory = Cat.ORDINARY) -> str:
-    reason = "" if category is Cat.ORDINARY else "核验证件"
-    req = wire.WalkInRequest(item_code=ITEM, category=category, reason=reason)
+    claim = None
+    if category is not Cat.ORDINARY:
+        claim = wire.PriorityClaim(category=wire.PriorityCategory(category.value), reason="核验证件")
+    req = wire.WalkInRequest(item_code=ITEM, priority=claim)
     return queue.walk_in(s, window(1), ITEM, DAY, at, req).ticket_no
 
 
@@ -296,8 +298,7 @@ def test_a_walk_in_with_several_items_and_a_category(client: TestClient, window1
         f"{API}/queue/walk-in",
         json={
             "bundle_code": "YJS-KBQY",
-            "category": "pregnant",
-            "reason": "孕 30 周",
+            "priority": {"category": "pregnant", "reason": "孕 30 周"},
             "phone": "13912345678",
         },
         headers=window1.headers,
@@ -307,7 +308,11 @@ def test_a_walk_in_with_several_items_and_a_category(client: TestClient, window1
     assert ticket["category"] == "pregnant" and ticket["item_code"] == "11330100MB0001001A4000117002"
     assert "孕" not in r.text and "13912345678" not in r.text
     assert (
-        client.post(f"{API}/queue/walk-in", json={"category": "elderly"}, headers=window1.headers).status_code
+        client.post(
+            f"{API}/queue/walk-in",
+            json={"priority": {"category": "elderly", "reason": "  "}},
+            headers=window1.headers,
+        ).status_code
         == 422
     )
     unknown = client.post(f"{API}/queue/walk-in", json={"bundle_code": "NOPE"}, headers=window1.headers)

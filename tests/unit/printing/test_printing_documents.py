@@ -25,6 +25,9 @@ from hallclient.papers import (
     PickupSlip,
     QueueTicketSlip,
     RejectionNotice,
+    VisitLine,
+    VisitMaterial,
+    VisitReceipt,
     paper_kind,
 )
 from printing.documents import check_printable, paper_ref, paper_title, render_paper
@@ -143,6 +146,56 @@ def make_ticket(**changes: object) -> QueueTicketSlip:
     return replace(ticket, **changes) if changes else ticket  # type: ignore[arg-type]
 
 
+def make_visit_receipt(**changes: object) -> VisitReceipt:
+    """一件事一次办回执 of two items; the first is the case the paper is filed under."""
+    from hallclient.wire import Decision
+
+    receipt = VisitReceipt(
+        doc_id="YJ-20261124-03-0012-01",
+        hall=HALL,
+        clerk_name="李晓梅",
+        clerk_staff_no="XH0317",
+        visit_name="开办餐饮店",
+        bundle_code="YJS-CYD",
+        applicant_name=RAW_NAME,
+        applicant_id_number=RAW_ID,
+        applicant_phone=RAW_PHONE,
+        ticket_no="B012",
+        booking_code="YY20261124-0456",
+        lines=[
+            VisitLine(
+                1,
+                "330106-000-XK-0021",
+                "食品经营许可（新办）",
+                "杭州市西湖区市场监督管理局",
+                CASE_NO,
+                Decision.ACCEPT,
+                dt.date(2026, 12, 8),
+                10,
+            ),
+            VisitLine(
+                2,
+                "330106-000-XK-0035",
+                "户外招牌设置备案",
+                "杭州市西湖区综合行政执法局",
+                "330106-20261124-03-0013",
+                Decision.COMPLETE,
+                dt.date(2026, 11, 24),
+            ),
+        ],
+        materials=[
+            VisitMaterial(
+                "营业执照复印件", MaterialCheck.COPY_TAKEN, 1, ["食品经营许可（新办）", "户外招牌设置备案"]
+            ),
+            VisitMaterial("食品安全管理制度文本", MaterialCheck.ORIGINAL_SEEN, 1, ["食品经营许可（新办）"]),
+        ],
+        issued_at=dt.datetime(2026, 11, 24, 10, 32),
+        verify_url=VERIFY_URL,
+        signature_strokes=[[(0.1, 0.5), (0.3, 0.2), (0.5, 0.8), (0.9, 0.4)]],
+    )
+    return replace(receipt, **changes) if changes else receipt  # type: ignore[arg-type]
+
+
 BUILDERS: dict[PaperKind, Callable[[], Paper]] = {
     PaperKind.RECEIPT: make_receipt,
     PaperKind.CORRECTION: make_correction,
@@ -150,6 +203,7 @@ BUILDERS: dict[PaperKind, Callable[[], Paper]] = {
     PaperKind.APPROVAL: make_approval,
     PaperKind.PICKUP: make_pickup,
     PaperKind.TICKET: make_ticket,
+    PaperKind.VISIT_RECEIPT: make_visit_receipt,
 }
 CASE_KINDS = [k for k in PaperKind if k != PaperKind.TICKET]
 
@@ -191,6 +245,12 @@ KEY_TEXT: dict[PaperKind, list[str]] = {
         "2026年12月8日15:05",
     ],
     PaperKind.TICKET: ["排队号票", "A012", "食品经营许可（新办）", "您前面还有4人等候", "09:30-10:00"],
+    PaperKind.VISIT_RECEIPT: [
+        "一件事一次办回执",
+        "开办餐饮店",
+        "330106-20261124-03-0013",
+        "户外招牌设置备案",
+    ],
 }
 # In English the legal names stay Chinese data; the numbers and the case facts must be there.
 SHARED_FACTS = [
@@ -329,7 +389,7 @@ def test_metadata_and_ids(kind: PaperKind) -> None:
     assert meta is not None
     assert meta.title == f"{paper_title(paper)} {CASE_NO}"
     assert paper_ref(paper) == CASE_NO
-    doc_id = paper.doc_id if isinstance(paper, ReceiptData) else paper.header.doc_id  # type: ignore[union-attr]
+    doc_id = paper.doc_id if isinstance(paper, ReceiptData | VisitReceipt) else paper.header.doc_id  # type: ignore[union-attr]
     assert doc_id in pdf_text(pdf)
 
 
