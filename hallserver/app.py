@@ -92,7 +92,9 @@ def _router() -> APIRouter:
         with db() as s:
             bodies = [row.body for row in s.scalars(select(CatalogItem).order_by(CatalogItem.code))]
             bundles = visits.bundles(s)
-        return wire.CatalogResponse(items=[wire.ServiceItem.model_validate(b) for b in bodies], bundles=bundles)
+        return wire.CatalogResponse(
+            items=[wire.ServiceItem.model_validate(b) for b in bodies], bundles=bundles
+        )
 
     @r.get("/bookings", response_model=wire.BookingsResponse)
     def bookings(db: Db, who: Who, date: dt.date) -> wire.BookingsResponse:

@@ -160,7 +160,13 @@ def lines_table(lines: list[VisitLine], layout: str, t: Translate) -> Table:
     fw = page_layout(layout).frame_width
     if is_a4(layout):
         widths = [10 * mm, fw - 10 * mm - 51 * mm - 20 * mm - 36 * mm, 51 * mm, 20 * mm, 36 * mm]
-        heads = (t("序号"), t("事项名称 / 实施部门"), t("办件编号 / 事项编码"), t("办理结果"), t("承诺办结日期"))
+        heads = (
+            t("序号"),
+            t("事项名称（实施部门）"),
+            t("办件编号 / 事项编码"),
+            t("办理结果"),
+            t("承诺办结日期"),
+        )
         rows: list[list[Flowable | list[Flowable]]] = [[para(h, st.cell_center) for h in heads]]
         for line in lines:
             rows.append(
