@@ -333,7 +333,7 @@ def _flow_child(config_path: Path, fault_url: str) -> dict[str, Any]:
         "phase_max_ms": {k: round(v, 1) for k, v in meter.gaps.items()},
         "phase_s": {k: round(v, 2) for k, v in t.items()},
         "long_gaps": meter.long_gaps,
-        "stacks": meter.samples.most_common(8),
+        "stacks": meter.samples.most_common(30),
         "collections": meter.collections,
         "profiles": meter.profiles,
         "ticks": meter.ticks,
@@ -364,7 +364,8 @@ def _stack_note(results: list[dict[str, Any]]) -> str:
     phases = ", ".join(f"{k} {v:.0f}" for k, v in worst["phase_max_ms"].items())
     took = ", ".join(f"{k} {v:.1f} s" for k, v in worst["phase_s"].items())
     flow_gaps = [g for g in worst["long_gaps"] if g[0] != "sign-in"]
-    stacks = "; ".join(f"{n}× {where}" for where, n in worst["stacks"][:3]) or "none sampled"
+    in_flow = [(where, n) for where, n in worst["stacks"] if not where.startswith("[sign-in]")]
+    stacks = "; ".join(f"{n}× {where}" for where, n in in_flow[:3]) or "none sampled"
     return (
         f"worst run: max gap per phase (ms) {phases}; phases took {took}; "
         f"{len(flow_gaps)} gaps > {STALL_GOAL_MS:.0f} ms in the flow {flow_gaps[:6]}; "
