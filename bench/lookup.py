@@ -1,7 +1,7 @@
 """Booking lookup in the local store against raw sqlite3 on the same file and index.
 
 The store holds 1,000,000 bookings in ``--full`` mode (the size the goal is
-stated for; a 716 MB file, about 3 minutes to write) and 200,000 in quick mode,
+stated for; a 716 MB file, 1.5-3 minutes to write) and 200,000 in quick mode,
 spread over a year, two per citizen, with the demo catalogue's real pre-review
 JSON. Filling the file through ``Store.upsert_bookings`` (one ORM merge per row)
 would take about 9 minutes for a million, so the first
