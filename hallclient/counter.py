@@ -802,6 +802,9 @@ class Counter:
             self._visits.pop(_visit_key(ctx.ticket), None)
             return dataclasses.replace(plain, item=items[0])
         visit = Visit.of(items, bundle)
+        # Visits of earlier days are over: their decisions, papers and ratings are stored.
+        today = self.today().isoformat()
+        self._visits = {k: v for k, v in self._visits.items() if k.startswith(today)}
         self._visits[_visit_key(ctx.ticket)] = visit
         return self._visit_context(plain, visit)
 
