@@ -20,6 +20,7 @@ KINDS = {
     "rejection": "不予受理通知书",
     "approval": "准予行政许可决定书",
     "pickup": "办理结果领取凭证",
+    "visit_receipt": "一件事一次办回执",
 }
 
 _PAGE = """<!doctype html>
