@@ -162,7 +162,8 @@ class CaseView(QWidget):
             mh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         mh.setSectionResizeMode(COL_NOTE, QHeaderView.ResizeMode.Stretch)
         mh.setSectionResizeMode(COL_LICENSE, QHeaderView.ResizeMode.ResizeToContents)
-        self.materials_hint = QLabel(_("材料核验：选中一行按 1 已核原件、2 已收复印件、3 缺失、4 不符合要求"))
+        self._hint_text = _("材料核验：选中一行按 1 已核原件、2 已收复印件、3 缺失、4 不符合要求")
+        self.materials_hint = QLabel(self._hint_text)
         self.materials_hint.setObjectName("hint")
 
         self.notes = QPlainTextEdit()
@@ -239,6 +240,7 @@ class CaseView(QWidget):
         if not same_citizen:
             self.notes.clear()
             self._started = False
+            self.show_license_summary("")
         enabled = ctx is not None
         for w in (
             self.item_box,
@@ -415,6 +417,9 @@ class CaseView(QWidget):
             self.materials.setCellWidget(row, COL_NOTE, note)
         if materials:
             self.materials.setCurrentCell(0, COL_NAME)
+
+    def show_license_summary(self, text: str) -> None:
+        self.materials_hint.setText(f"{self._hint_text}　{text}" if text else self._hint_text)
 
     def _show_licenses(self, ctx: ServiceContext) -> None:
         """Materials the registry holds: marked 由电子证照提供 (unless the clerk chose otherwise), with a viewer."""

@@ -602,9 +602,18 @@ class ClerkMainWindow(QMainWindow):
             self.case_view.show_context(dataclasses.replace(current, licenses=matches))
             usable = sum(m.usable for m in matches.values())
             if matches:
-                self.say(_("电子证照库提供 {n} 份材料，无需群众再交纸质材料").format(n=usable))
+                # Beside the checklist, not in the status bar: that line answers the clerk's last key.
+                self.case_view.show_license_summary(
+                    _("电子证照库提供 {n} 份材料，无需群众再交纸质材料").format(n=usable)
+                )
 
-        self.runner.run(lambda: self.counter.licenses(ctx, holder_id), done, self._show_error)
+        def failed(exc: Exception) -> None:
+            if isinstance(exc, CounterError):  # offline or refused: paper it is, said beside the checklist
+                self.case_view.show_license_summary(str(exc))
+            else:
+                self._show_error(exc)
+
+        self.runner.run(lambda: self.counter.licenses(ctx, holder_id), done, failed)
 
     def view_license(self, license_no: str) -> None:
         ctx = self.case_view.context
