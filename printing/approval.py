@@ -10,18 +10,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Spacer
+from reportlab.platypus import Flowable
 
 from hallclient.i18n import translator
 from hallclient.papers import ApprovalDecision
-from printing.common import PdfMeta, build_pdf, cn_date, cn_datetime, para, styles
+from printing.common import PdfMeta, cn_date, cn_datetime, para, styles
 from printing.parts import (
     case_no_block,
     clerk_text,
-    closing_block,
     facts_table,
-    footnotes,
+    finish_paper,
     item_pairs,
     materials_table,
     paper_head,
@@ -87,28 +85,22 @@ def render_approval(
     flow.append(para(t("三、已收材料"), st.section))
     flow.append(materials_table(decision.materials, layout, t))
 
-    flow.append(Spacer(1, 3 * mm))
-    flow += closing_block(
-        verify_url=h.verify_url,
-        hall_name=h.hall.name,
-        date=h.decided_at.date(),
-        layout=layout,
-        t=t,
-        seal_path=seal_path,
-        signature_label=t("申请人签收："),
-        strokes=h.signature_strokes,
-    )
-    flow.append(Spacer(1, 2 * mm))
-    flow += footnotes(
-        [
-            t("本决定自作出之日起生效。"),
-            t("可扫描本决定书上的二维码，或凭办件编号通过政务服务网核验本决定书的真伪。"),
-        ],
-        h.hall,
-        layout,
-        t,
-    )
     meta = PdfMeta(
         title=f"{title} {h.case_no}", author=h.hall.name, subject=h.item_name, keywords=(h.doc_id, h.case_no)
     )
-    return build_pdf(flow, layout, meta)
+    return finish_paper(
+        flow,
+        hall=h.hall,
+        verify_url=h.verify_url,
+        date=h.decided_at.date(),
+        signature_label=t("申请人签收："),
+        strokes=h.signature_strokes,
+        notes=[
+            t("本决定自作出之日起生效。"),
+            t("可扫描本决定书上的二维码，或凭办件编号通过政务服务网核验本决定书的真伪。"),
+        ],
+        meta=meta,
+        layout=layout,
+        t=t,
+        seal_path=seal_path,
+    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Spacer, Table
+from reportlab.platypus import Flowable, Table
 
 from hallclient.domain import MaterialCheck
 from hallclient.i18n import translator
@@ -19,7 +19,6 @@ from hallclient.papers import CorrectionNotice, MaterialProblem
 from printing.common import (
     HEADER_FILL,
     PdfMeta,
-    build_pdf,
     cn_date,
     fractions,
     grid_style,
@@ -31,9 +30,8 @@ from printing.parts import (
     Translate,
     case_no_block,
     clerk_text,
-    closing_block,
     facts_table,
-    footnotes,
+    finish_paper,
     is_a4,
     item_pairs,
     materials_text,
@@ -108,32 +106,26 @@ def render_correction(
         pairs.append((t("备注"), h.notes))
     flow.append(facts_table(pairs, layout, {t("事项名称"), t("实施部门"), t("备注")}))
 
-    flow.append(Spacer(1, 3 * mm))
-    flow += closing_block(
+    meta = PdfMeta(
+        title=f"{title} {h.case_no}", author=h.hall.name, subject=h.item_name, keywords=(h.doc_id, h.case_no)
+    )
+    return finish_paper(
+        flow,
+        hall=h.hall,
         verify_url=h.verify_url,
-        hall_name=h.hall.name,
         date=h.decided_at.date(),
-        layout=layout,
-        t=t,
-        seal_path=seal_path,
         signature_label=t("申请人签收："),
         strokes=h.signature_strokes,
-    )
-    flow.append(Spacer(1, 2 * mm))
-    flow += footnotes(
-        [
+        notes=[
             t("本告知书已一次性告知需要补正的全部内容，本机关不再要求补正本告知书以外的材料。"),
             t("可扫描本告知书上的二维码，或凭办件编号通过政务服务网、大厅自助终端查询办理进度。"),
             t("本告知书不是受理凭证。"),
         ],
-        h.hall,
-        layout,
-        t,
+        meta=meta,
+        layout=layout,
+        t=t,
+        seal_path=seal_path,
     )
-    meta = PdfMeta(
-        title=f"{title} {h.case_no}", author=h.hall.name, subject=h.item_name, keywords=(h.doc_id, h.case_no)
-    )
-    return build_pdf(flow, layout, meta)
 
 
 def _requirement(p: MaterialProblem, t: Translate) -> str:

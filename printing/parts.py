@@ -23,9 +23,11 @@ from printing.common import (
     HEADER_FILL,
     BarcodeBlock,
     BoxedMark,
+    PdfMeta,
     SealBlock,
     SignatureBox,
     TextLine,
+    build_pdf,
     cn_date,
     fractions,
     grid_style,
@@ -333,3 +335,34 @@ def footnotes(notes: Sequence[str], hall: HallInfo, layout: str, t: Translate) -
     out: list[Flowable] = [para(t("注："), st.note)]
     out += [para(f"{i}. {n}", st.note_item) for i, n in enumerate(items, start=1)]
     return out
+
+
+def finish_paper(
+    flow: list[Flowable],
+    *,
+    hall: HallInfo,
+    verify_url: str,
+    date: dt.date,
+    signature_label: str,
+    strokes: Strokes,
+    notes: Sequence[str],
+    meta: PdfMeta,
+    layout: str,
+    t: Translate,
+    seal_path: Path | None = None,
+) -> bytes:
+    """Every case paper ends alike: QR, signature and seal over the date, the footnotes, then the PDF."""
+    flow.append(Spacer(1, 3 * mm))
+    flow += closing_block(
+        verify_url=verify_url,
+        hall_name=hall.name,
+        date=date,
+        layout=layout,
+        t=t,
+        seal_path=seal_path,
+        signature_label=signature_label,
+        strokes=strokes,
+    )
+    flow.append(Spacer(1, 2 * mm))
+    flow += footnotes(notes, hall, layout, t)
+    return build_pdf(flow, layout, meta)

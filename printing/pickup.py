@@ -9,19 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Spacer
+from reportlab.platypus import Flowable
 
 from hallclient.i18n import translator
 from hallclient.masking import mask_name
 from hallclient.papers import PickupSlip
-from printing.common import PdfMeta, build_pdf, cn_date, cn_datetime, para, styles
+from printing.common import PdfMeta, cn_date, cn_datetime, para, styles
 from printing.parts import (
     case_no_block,
     clerk_text,
-    closing_block,
     facts_table,
-    footnotes,
+    finish_paper,
     item_pairs,
     paper_head,
     window_text,
@@ -78,28 +76,22 @@ def render_pickup(
         pairs.append((t("备注"), h.notes))
     flow.append(facts_table(pairs, layout, {t("办理结果"), t("事项名称"), t("实施部门"), t("备注")}))
 
-    flow.append(Spacer(1, 3 * mm))
-    flow += closing_block(
-        verify_url=h.verify_url,
-        hall_name=h.hall.name,
-        date=slip.picked_up_at.date(),
-        layout=layout,
-        t=t,
-        seal_path=seal_path,
-        signature_label=t("领取人签名："),
-        strokes=h.signature_strokes,
-    )
-    flow.append(Spacer(1, 2 * mm))
-    flow += footnotes(
-        [
-            t("请当场核对办理结果；离开窗口后发现问题，请凭本凭证咨询。"),
-            t("委托他人领取的，受托人须出示授权委托书及本人有效身份证件。"),
-        ],
-        h.hall,
-        layout,
-        t,
-    )
     meta = PdfMeta(
         title=f"{title} {h.case_no}", author=h.hall.name, subject=h.item_name, keywords=(h.doc_id, h.case_no)
     )
-    return build_pdf(flow, layout, meta)
+    return finish_paper(
+        flow,
+        hall=h.hall,
+        verify_url=h.verify_url,
+        date=slip.picked_up_at.date(),
+        signature_label=t("领取人签名："),
+        strokes=h.signature_strokes,
+        notes=[
+            t("请当场核对办理结果；离开窗口后发现问题，请凭本凭证咨询。"),
+            t("委托他人领取的，受托人须出示授权委托书及本人有效身份证件。"),
+        ],
+        meta=meta,
+        layout=layout,
+        t=t,
+        seal_path=seal_path,
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Spacer, Table
+from reportlab.platypus import Flowable, Table
 
 from hallclient.i18n import translator
 from hallclient.masking import mask_id_number, mask_name, mask_phone
@@ -21,7 +21,6 @@ from hallclient.wire import Decision
 from printing.common import (
     HEADER_FILL,
     PdfMeta,
-    build_pdf,
     cn_date,
     cn_datetime,
     fractions,
@@ -34,9 +33,8 @@ from printing.parts import (
     Translate,
     case_no_block,
     check_text,
-    closing_block,
     facts_table,
-    footnotes,
+    finish_paper,
     is_a4,
     paper_head,
     salutation,
@@ -123,35 +121,29 @@ def render_visit_receipt(
     flow.append(facts_table(pairs, layout, {t("备注")}))
     flow.append(para(t("三、已收材料（一次提交，各事项共用）"), st.section))
     flow.append(materials_table(data.materials, data.lines, layout, t))
-    flow.append(Spacer(1, 3 * mm))
-    flow += closing_block(
-        verify_url=data.verify_url,
-        hall_name=data.hall.name,
-        date=data.issued_at.date(),
-        layout=layout,
-        t=t,
-        seal_path=seal_path,
-        signature_label=t("申请人签名："),
-        strokes=data.signature_strokes,
-    )
-    flow.append(Spacer(1, 2 * mm))
-    flow += footnotes(
-        [
-            t("各事项由所列实施部门依法分别办理；受理的事项将在承诺办结日期前办结，办结后将短信通知领取。"),
-            t("需要补正的事项请按《一次性补正告知书》一次补齐材料；不予受理的事项请见《不予受理通知书》。"),
-            t("可扫描本回执上的二维码验证真伪，或凭办件编号通过政务服务网、大厅自助终端查询办理进度。"),
-        ],
-        data.hall,
-        layout,
-        t,
-    )
     meta = PdfMeta(
         title=f"{title} {data.case_no}",
         author=data.hall.name,
         subject=data.visit_name,
         keywords=(data.doc_id, *(line.case_no for line in data.lines)),
     )
-    return build_pdf(flow, layout, meta)
+    return finish_paper(
+        flow,
+        hall=data.hall,
+        verify_url=data.verify_url,
+        date=data.issued_at.date(),
+        signature_label=t("申请人签名："),
+        strokes=data.signature_strokes,
+        notes=[
+            t("各事项由所列实施部门依法分别办理；受理的事项将在承诺办结日期前办结，办结后将短信通知领取。"),
+            t("需要补正的事项请按《一次性补正告知书》一次补齐材料；不予受理的事项请见《不予受理通知书》。"),
+            t("可扫描本回执上的二维码验证真伪，或凭办件编号通过政务服务网、大厅自助终端查询办理进度。"),
+        ],
+        meta=meta,
+        layout=layout,
+        t=t,
+        seal_path=seal_path,
+    )
 
 
 def lines_table(lines: list[VisitLine], layout: str, t: Translate) -> Table:
