@@ -1316,6 +1316,14 @@ class Counter:
                     case_no=case_no, at=case.picked_up_at.strftime("%Y-%m-%d %H:%M")
                 )
             )
+        office = self.store.back_office_status(case_no)
+        if office is not None and not office.ready_for_pickup:
+            # Forwarded to its department (前台综合受理、后台分类审批): nothing to hand over yet.
+            raise CounterError(
+                _("办件 {case_no} 还在{department}审批中，审批结果回到窗口后才能出件").format(
+                    case_no=case_no, department=office.department
+                )
+            )
         item = self.store.catalog_item(case.item_code)
         now = self.clock()
         self.store.record_pickup(case_no, self.window_no, picked_up_by.strip(), now)

@@ -103,6 +103,7 @@ class CounterApp(QObject):
         self.runner.run(s.counter.refresh)
         s.sync_worker.start()
         s.uploads.start()
+        self.main_window.kick_uploads = s.uploads.kick
         # Citizens' data past retention goes now and then once a day (the counter runs for weeks).
         self.housekeeping()
         self._housekeeping_timer = QTimer(self)

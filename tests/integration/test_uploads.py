@@ -29,6 +29,7 @@ from sqlalchemy import select
 
 from hallclient import captures, wire
 from hallclient.api import PlatformError
+from hallclient.counter import CounterError
 from hallclient.domain import MaterialCheck
 from hallclient.services import Services, build_services
 from hallclient.uploads import UploadEngine
@@ -112,6 +113,26 @@ def test_materials_captured_from_files_reach_the_department_hash_checked(
     )
 
 
+def test_a_forwarded_case_cannot_be_handed_over_before_its_department_decides(
+    signed_in: Services, tmp_path: Path
+) -> None:
+    s = signed_in
+    cs = captures.CaptureStore(s.store)
+    subject, case_no = accept_next(s)
+    capture_from_files(cs, subject, write_photos(tmp_path / "scans", 1))
+    assert cs.forward(subject, case_no) == 1
+    engine = UploadEngine(s.store, s.api, chunk_bytes=64 * 1024)
+    engine.run_once()
+    s.sync.sync_once()
+    engine.run_once()
+    assert s.sync.sync_once().last_error == ""  # the department's queue state comes back through pull
+    status = s.store.back_office_status(case_no)
+    assert status is not None and not status.ready_for_pickup
+    with pytest.raises(CounterError, match="审批中"):
+        s.counter.pickup(case_no, "王芳")
+    assert s.store.case(case_no) is not None and s.store.case(case_no).picked_up_at is None  # type: ignore[union-attr]
+
+
 def test_a_dropped_connection_mid_file_resumes_where_the_server_is(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
@@ -187,6 +208,7 @@ CHILD = """
 import sys, time
 from helpers.counter_setup import DEMO_PASSWORD, DEMO_USER
 from hallclient.services import build_services
+from hallclient.counter import CounterError
 from hallclient.uploads import UploadEngine
 import pickle
 config = pickle.loads(bytes.fromhex(sys.argv[1]))

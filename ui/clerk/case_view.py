@@ -55,7 +55,7 @@ CHECK_LABELS = {
     MaterialCheck.E_LICENSE: N_("由电子证照提供"),
 }
 CHECK_KEYS = {Qt.Key.Key_1: 1, Qt.Key.Key_2: 2, Qt.Key.Key_3: 3, Qt.Key.Key_4: 4}
-COL_NAME, COL_NEED, COL_REVIEW, COL_CHECK, COL_NOTE, COL_LICENSE = range(6)
+COL_NAME, COL_NEED, COL_REVIEW, COL_CHECK, COL_NOTE, COL_LICENSE, COL_CAPTURE = range(7)
 
 
 class CaseView(QWidget):
@@ -67,6 +67,7 @@ class CaseView(QWidget):
     item_chosen = Signal(str)  # a walk-in's item code
     applicant_id_ready = Signal(str)  # a walk-in's ID number, valid: look up the registry
     license_view_requested = Signal(str)  # the license number to open
+    capture_requested = Signal(str, str)  # material code and name: scan its pages for the back office
     work_started = Signal()  # the clerk began working on the citizen in front of them
     bundle_chosen = Signal(str)  # 一件事: the bundle's code
     visit_item_added = Signal(str)  # an item added to the visit
@@ -138,7 +139,7 @@ class CaseView(QWidget):
         review_layout.addWidget(self.review_result)
         review_layout.addWidget(self.review_notes)
 
-        self.materials = QTableWidget(0, 6)
+        self.materials = QTableWidget(0, 7)
         self.materials.setObjectName("materialsTable")
         self.materials.setHorizontalHeaderLabels(
             [
@@ -162,6 +163,7 @@ class CaseView(QWidget):
             mh.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         mh.setSectionResizeMode(COL_NOTE, QHeaderView.ResizeMode.Stretch)
         mh.setSectionResizeMode(COL_LICENSE, QHeaderView.ResizeMode.ResizeToContents)
+        mh.setSectionResizeMode(COL_CAPTURE, QHeaderView.ResizeMode.ResizeToContents)
         self._hint_text = _("材料核验：选中一行按 1 已核原件、2 已收复印件、3 缺失、4 不符合要求")
         self.materials_hint = QLabel(self._hint_text)
         self.materials_hint.setObjectName("hint")
@@ -415,8 +417,25 @@ class CaseView(QWidget):
                 note.setText(previous.note)
             self.materials.setCellWidget(row, COL_CHECK, combo)
             self.materials.setCellWidget(row, COL_NOTE, note)
+            capture = QPushButton(_("采集"))
+            capture.setObjectName(f"capture_{m.code}")
+            capture.setToolTip(_("用高拍仪或文件采集这份材料，随办件转后台审批"))
+            capture.clicked.connect(
+                lambda _c=False, code=m.code, name=m.name: self.capture_requested.emit(code, name)
+            )
+            self.materials.setCellWidget(row, COL_CAPTURE, capture)
         if materials:
             self.materials.setCurrentCell(0, COL_NAME)
+
+    def show_captures(self, pages: dict[str, int]) -> None:
+        """Which materials are captured (code -> pages): the 已采集 mark the back office relies on."""
+        for row in range(self.materials.rowCount()):
+            button = self.materials.cellWidget(row, COL_CAPTURE)
+            if not isinstance(button, QPushButton):
+                continue
+            code = button.objectName().removeprefix("capture_")
+            n = pages.get(code, 0)
+            button.setText(_("已采集 {n} 页").format(n=n) if n else _("采集"))
 
     def show_license_summary(self, text: str) -> None:
         self.materials_hint.setText(f"{self._hint_text}　{text}" if text else self._hint_text)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from hallclient import wire
+from hallclient.captures import CaptureStore, subject_of
 from hallclient.counter import (
     CATEGORY_LABELS,
     ClerkSession,
@@ -140,6 +141,10 @@ class ClerkMainWindow(QMainWindow):
         self.case_view.work_started.connect(self.start_serving)
         self.case_view.applicant_id_ready.connect(self.fetch_licenses)
         self.case_view.license_view_requested.connect(self.view_license)
+        self.case_view.capture_requested.connect(self.capture_material)
+        self.captures = CaptureStore(counter.store, counter.clock)
+        # Set by the app: wakes the upload worker once a case's captured papers are to be forwarded.
+        self.kick_uploads: Callable[[], None] = lambda: None
         self.case_view.bundle_chosen.connect(self.choose_bundle)
         self.case_view.visit_item_added.connect(self.add_visit_item)
         self.case_view.visit_item_removed.connect(self.remove_visit_item)
@@ -284,6 +289,7 @@ class ClerkMainWindow(QMainWindow):
         self.case_view.show_context(ctx)
         if ctx is not None:
             self.service_started.emit(ctx)
+            self.refresh_captures()
             if ctx.booking is not None and not ctx.licenses:
                 self.fetch_licenses(ctx.booking.applicant.id_number)
         else:
@@ -634,6 +640,47 @@ class ClerkMainWindow(QMainWindow):
 
         self.runner.run(lambda: self.counter.license_file(ctx, license_no), show, self._show_error)
 
+    # -- paper capture (前台综合受理、后台分类审批) ----------------------------------------
+
+    def _capture_subject(self, ctx: ServiceContext) -> str:
+        return subject_of(ctx.ticket.date, ctx.ticket.ticket_no)
+
+    def refresh_captures(self) -> None:
+        ctx = self.case_view.context
+        if ctx is None:
+            return
+        subject = self._capture_subject(ctx)
+
+        def pages() -> dict[str, int]:
+            return {code: info.pages for code, info in self.captures.captured(subject).items()}
+
+        self.runner.run(pages, self.case_view.show_captures, self._show_error)
+
+    def capture_material(self, code: str, name: str) -> None:
+        ctx = self.case_view.context
+        if ctx is None:
+            return
+        from ui.capture.capture_dialog import CaptureDialog
+
+        dialog = CaptureDialog(code, name, self.captures, self, subject=self._capture_subject(ctx))
+        dialog.captured.connect(lambda *_a: self.refresh_captures())
+        dialog.open()
+
+    def _forward_captures(self, ctx: ServiceContext | None, case_no: str) -> None:
+        """After 受理: the citizen's captured papers travel with the case to its back office."""
+        if ctx is None:
+            return
+        subject = self._capture_subject(ctx)
+
+        def forward() -> int:
+            return self.captures.forward(subject, case_no)
+
+        def queued(n: int) -> None:
+            if n:
+                self.kick_uploads()
+
+        self.runner.run(forward, queued, self._show_error)
+
     # -- lookup and scanner ----------------------------------------------------------
 
     def lookup(self, text: str = "") -> None:
@@ -853,6 +900,8 @@ class ClerkMainWindow(QMainWindow):
                 else payload.promised_date
             )
             self.say(texts[payload.decision].format(case_no=outcome.case_no, date=date or "—"))
+            if payload.decision is wire.Decision.ACCEPT:
+                self._forward_captures(ctx, outcome.case_no)
             if ctx is not None and ctx.ticket.ticket_no == payload.ticket_no:
                 self._serve(None)
         else:
@@ -888,6 +937,8 @@ class ClerkMainWindow(QMainWindow):
         if step.outcome.warnings:
             text += "　⚠ " + "；".join(step.outcome.warnings)
         self.say(text)
+        if payload.decision is wire.Decision.ACCEPT:
+            self._forward_captures(step.context, payload.case_no)
         current = self.case_view.context
         if current is not None and current.ticket.ticket_no == step.context.ticket.ticket_no:
             if nxt is None:
