@@ -84,3 +84,21 @@ def test_a_captured_material_is_marked_and_forwarded_with_the_accepted_case(
     with session_factory(rig.server.engine)() as s:
         stored = s.get(CaseMaterial, (case_no, material.code))
         assert stored is not None and stored.pages == 2
+
+    # Back at the window the case shows where it is; it cannot be handed over before the decision.
+    def forwarded() -> bool:
+        rig.services.uploads.kick()  # the forward waits until the case itself reached the server
+        rig.services.sync_worker.kick()
+        return rig.services.store.back_office_status(case_no) is not None
+
+    qtbot.waitUntil(forwarded, timeout=30_000)
+    mw.pickup()
+    qtbot.waitUntil(
+        lambda: mw.dialog is not None and mw.dialog.objectName() == "pickupDialog", timeout=10_000
+    )
+    dialog = mw.dialog
+    dialog.select(case_no)
+    assert "审批中" in dialog.case_combo.currentText()
+    dialog._submit()
+    qtbot.waitUntil(lambda: "审批中" in dialog.error.text(), timeout=10_000)
+    dialog.reject()

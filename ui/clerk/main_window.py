@@ -863,17 +863,27 @@ class ClerkMainWindow(QMainWindow):
     def pickup(self, case_no: str = "") -> None:
         names = {i.code: i.name for i in self.catalog}
 
-        def work() -> list[Any]:
-            cases = self.counter.store.awaiting_pickup(self.counter.window_no, (wire.Decision.ACCEPT,))
-            chosen = self.counter.store.case(case_no) if case_no else None
+        def work() -> tuple[list[Any], dict[str, str]]:
+            store = self.counter.store
+            cases = store.awaiting_pickup(self.counter.window_no, (wire.Decision.ACCEPT,))
+            chosen = store.case(case_no) if case_no else None
             if chosen is not None and all(c.case_no != chosen.case_no for c in cases):
-                cases.insert(
-                    0, chosen
-                )  # found by lookup: shown, and the core says why it cannot be handed over
-            return cases
+                # Found by lookup: shown, and the core says why it cannot be handed over.
+                cases.insert(0, chosen)
+            states = {}
+            for c in cases:
+                office = store.back_office_status(c.case_no)
+                if office is not None:  # forwarded to its department: ready only once it decided
+                    states[c.case_no] = (
+                        _("（{department}已办结，待取件）")
+                        if office.ready_for_pickup
+                        else _("（{department}审批中）")
+                    ).format(department=office.department)
+            return cases, states
 
-        def show(cases: list[Any]) -> None:
-            dialog = PickupDialog(cases, names, self)
+        def show(found: tuple[list[Any], dict[str, str]]) -> None:
+            cases, states = found
+            dialog = PickupDialog(cases, names, self, states=states)
             if case_no:
                 dialog.select(case_no)
 

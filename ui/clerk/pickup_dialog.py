@@ -19,7 +19,14 @@ class PickupRequest:
 
 
 class PickupDialog(ActionDialog):
-    def __init__(self, cases: list[CaseView], names: dict[str, str], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        cases: list[CaseView],
+        names: dict[str, str],
+        parent: QWidget | None = None,
+        *,
+        states: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(_("出件（领取办理结果）"), _("出件并打印领取凭证"), parent)
         self.setObjectName("pickupDialog")
         self.cases = {c.case_no: c for c in cases}
@@ -28,6 +35,8 @@ class PickupDialog(ActionDialog):
         for c in cases:
             promised = c.promised_date.isoformat() if c.promised_date else ""
             label = f"{c.case_no}  {names.get(c.item_code, c.item_code)}  {mask_name(c.applicant.name)}  {promised}"
+            if states and c.case_no in states:
+                label += f"  {states[c.case_no]}"
             self.case_combo.addItem(label, c.case_no)
         self.case_combo.currentIndexChanged.connect(self._prefill)
         self.by = QLineEdit()
