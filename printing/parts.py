@@ -366,3 +366,16 @@ def finish_paper(
     flow.append(Spacer(1, 2 * mm))
     flow += footnotes(notes, hall, layout, t)
     return build_pdf(flow, layout, meta)
+
+
+def case_facts_table(h: CaseFacts, layout: str, t: Translate) -> Table:
+    """The item, window, clerk and notes of a case, as the correction and rejection notices state them."""
+    pairs = item_pairs(h, t, brief=True)
+    pairs += [
+        (t("办理窗口"), window_text(h.hall, t)),
+        (t("经办人"), clerk_text(h, t)),
+    ]
+    notes = getattr(h, "notes", "")
+    if notes:
+        pairs.append((t("备注"), notes))
+    return facts_table(pairs, layout, {t("事项名称"), t("实施部门"), t("备注")})

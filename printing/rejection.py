@@ -16,14 +16,11 @@ from hallclient.i18n import translator
 from hallclient.papers import RejectionNotice
 from printing.common import PdfMeta, cn_date, cn_number, para, styles
 from printing.parts import (
+    case_facts_table,
     case_no_block,
-    clerk_text,
-    facts_table,
     finish_paper,
-    item_pairs,
     paper_head,
     salutation,
-    window_text,
 )
 
 
@@ -80,14 +77,7 @@ def render_rejection(
     )
 
     flow.append(para(t("申请事项"), st.section))
-    pairs = item_pairs(h, t, brief=True)
-    pairs += [
-        (t("办理窗口"), window_text(h.hall, t)),
-        (t("经办人"), clerk_text(h, t)),
-    ]
-    if h.notes:
-        pairs.append((t("备注"), h.notes))
-    flow.append(facts_table(pairs, layout, {t("事项名称"), t("实施部门"), t("备注")}))
+    flow.append(case_facts_table(h, layout, t))
 
     meta = PdfMeta(
         title=f"{title} {h.case_no}", author=h.hall.name, subject=h.item_name, keywords=(h.doc_id, h.case_no)
