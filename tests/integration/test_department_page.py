@@ -69,6 +69,9 @@ class Browser:
         self.base = driver_url
         answer = requests.post(f"{driver_url}/session", json=caps, timeout=60).json()["value"]
         self.session = f"{driver_url}/session/{answer['sessionId']}"
+        # A click that submits a form returns before the next page has loaded when the machine is
+        # busy; WebDriver's implicit wait makes every find wait for the element to appear.
+        self._call("POST", "/timeouts", {"implicit": 30_000})
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         resp = requests.request(method, f"{self.session}{path}", json=body, timeout=60)
