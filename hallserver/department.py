@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import html
-import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from sqlalchemy.orm import Session
 from hallclient import wire
 from hallserver import security
 from hallserver.deps import Db, Now
+from hallserver.errors import ApiError
 from hallserver.models import (
     AuthToken,
     BackOfficeCase,
@@ -88,29 +88,48 @@ def add_department_staff(
 # -- what the page does, without HTTP -----------------------------------------------------------
 
 
-def sign_in(s: Session, hall_code: str, username: str, password: str, now: dt.datetime) -> str:
-    """A session token for a department account, or DecisionError with the reason in words."""
-    clerk = s.scalar(select(Clerk).where(Clerk.hall_code == hall_code, Clerk.username == username))
-    if clerk is None:
-        raise DecisionError(security.BAD_CREDENTIALS)
-    if clerk.disabled:
-        raise DecisionError("该账号已停用，请联系大厅管理员")
-    if clerk.locked_until is not None and clerk.locked_until > now:
-        minutes = max(1, math.ceil((clerk.locked_until - now).total_seconds() / 60))
-        raise DecisionError(
-            f"密码连续输错 {security.MAX_FAILED_LOGINS} 次，账号已锁定，请 {minutes} 分钟后再试"
-        )
-    if not security.check_password(clerk.password_hash, password):
-        clerk.failed_logins += 1
-        if clerk.failed_logins >= security.MAX_FAILED_LOGINS:
-            clerk.locked_until = now + security.LOCKOUT
-            clerk.failed_logins = 0
+def sign_in(
+    s: Session,
+    hall_code: str,
+    username: str,
+    factors: security.Factors,
+    now: dt.datetime,
+) -> str:
+    """A session token for a department account, or DecisionError with the reason in words.
+
+    The same factors, lockout and login log as a counter's sign-in: a back-office
+    account decides cases and opens citizens' materials, so one factor is never enough
+    where the hall requires two (等保 level 3 identification).
+    """
+    attempt = security.Attempt()
+    try:
+        token = _sign_in(s, hall_code, username, factors, now, attempt)
+    except ApiError as exc:
+        s.rollback()  # the failure count is committed already
+        security.log_attempt(s, hall_code, 0, DEVICE, now, attempt, exc.code)
         s.commit()
-        raise DecisionError(security.BAD_CREDENTIALS)
+        raise DecisionError(exc.message) from None
+    security.log_attempt(s, hall_code, 0, DEVICE, now, attempt, "ok")
+    s.commit()
+    return token
+
+
+def _sign_in(
+    s: Session,
+    hall_code: str,
+    username: str,
+    factors: security.Factors,
+    now: dt.datetime,
+    attempt: security.Attempt,
+) -> str:
+    hall = s.get(Hall, hall_code)
+    clerk = s.scalar(select(Clerk).where(Clerk.hall_code == hall_code, Clerk.username == username))
+    if hall is None or clerk is None:
+        # Same answer as a wrong password: do not tell a stranger which halls or accounts exist.
+        raise ApiError(401, "bad_credentials", security.BAD_CREDENTIALS, "password")
+    security.verify_factors(s, hall, clerk, factors, now, attempt)
     if clerk.role != ROLE or s.get(DepartmentStaff, clerk.id) is None:
-        raise DecisionError("该账号不是后台审批账号")
-    clerk.failed_logins = 0
-    clerk.locked_until = None
+        raise ApiError(403, "not_department", "该账号不是后台审批账号", None)
     token = secrets.token_urlsafe(32)
     s.add(
         AuthToken(
@@ -122,7 +141,6 @@ def sign_in(s: Session, hall_code: str, username: str, password: str, now: dt.da
             expires_at=now + security.TOKEN_LIFETIME,
         )
     )
-    s.commit()
     return token
 
 
@@ -251,6 +269,11 @@ def _login_page(error: str = "", hall_code: str = "") -> str:
         "<p><label>用户名 <input name='username' id='username' required autocomplete='username'></label></p>"
         "<p><label>密码 <input name='password' id='password' type='password' required"
         " autocomplete='current-password'></label></p>"
+        "<p><label>动态口令 <input name='totp_code' id='totp_code' inputmode='numeric'"
+        " autocomplete='one-time-code' maxlength='8' placeholder='手机身份验证器上的 6 位数字'></label></p>"
+        "<details><summary>手机不在身边？用备用码登录</summary>"
+        "<p><label>备用码 <input name='recovery_code' id='recovery_code' autocomplete='off'"
+        " placeholder='xxxx-xxxx-xxxx'></label></p></details>"
         "<p><button type='submit' id='sign-in'>登录</button></p></form>",
     )
 
@@ -391,11 +414,16 @@ def router() -> APIRouter:
         if not _same_origin(request):
             return HTMLResponse(_login_page("请从本系统的登录页登录"), status_code=403)
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode("utf-8", "replace")).items()}
-        hall, user, password = form.get("hall_code", ""), form.get("username", ""), form.get("password", "")
+        hall, user = form.get("hall_code", ""), form.get("username", "")
+        factors = security.Factors(
+            password=form.get("password", ""),
+            totp_code=form.get("totp_code") or None,
+            recovery_code=form.get("recovery_code") or None,
+        )
 
         def work() -> str:
             with db() as s:
-                return sign_in(s, hall, user, password, now)
+                return sign_in(s, hall, user, factors, now)
 
         try:
             token = await run_in_threadpool(work)

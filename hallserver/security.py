@@ -59,7 +59,7 @@ BAD_CREDENTIALS = "用户名或密码错误"
 
 
 @dataclass
-class _Attempt:
+class Attempt:
     """What one sign-in attempt got as far as, for its line in the login log."""
 
     clerk_id: int | None = None
@@ -73,28 +73,34 @@ def login(s: Session, req: wire.LoginRequest, now: dt.datetime) -> wire.LoginRes
     Every attempt, refused or not, leaves one row in the login log. Wrong passwords,
     wrong or replayed codes and wrong recovery codes all count towards the lockout.
     """
-    attempt = _Attempt()
+    attempt = Attempt()
     try:
         resp = _login(s, req, now, attempt)
     except ApiError as exc:
         s.rollback()  # what was meant to be kept (the failure count) is committed already
-        _log_attempt(s, req, now, attempt, exc.code)
+        log_attempt(s, req.hall_code, req.window_no, req.device_id, now, attempt, exc.code)
         s.commit()
         raise
-    _log_attempt(s, req, now, attempt, "ok")
+    log_attempt(s, req.hall_code, req.window_no, req.device_id, now, attempt, "ok")
     s.commit()
     return resp
 
 
-def _log_attempt(
-    s: Session, req: wire.LoginRequest, now: dt.datetime, attempt: _Attempt, outcome: str
+def log_attempt(
+    s: Session,
+    hall_code: str,
+    window_no: int,
+    device_id: str,
+    now: dt.datetime,
+    attempt: Attempt,
+    outcome: str,
 ) -> None:
     s.add(
         LoginEvent(
             at=now,
-            hall_code=req.hall_code,
-            window_no=req.window_no,
-            device_id=req.device_id,
+            hall_code=hall_code,
+            window_no=window_no,
+            device_id=device_id,
             clerk_id=attempt.clerk_id,
             username=attempt.username,
             outcome=outcome,
@@ -113,7 +119,55 @@ def _failed(s: Session, clerk: Clerk, now: dt.datetime, code: str, message: str,
     return ApiError(401, code, message, field)
 
 
-def _login(s: Session, req: wire.LoginRequest, now: dt.datetime, attempt: _Attempt) -> wire.LoginResponse:
+@dataclass(frozen=True)
+class Factors:
+    """What a person typed to prove who they are."""
+
+    password: str
+    totp_code: str | None = None
+    recovery_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Verified:
+    second_factor: bool
+    recovery_codes_left: int | None
+
+
+def verify_factors(
+    s: Session, hall: Hall, clerk: Clerk, factors: Factors, now: dt.datetime, attempt: Attempt
+) -> Verified:
+    """The one check of an account's factors, for the counters and the department page alike.
+
+    Raises ApiError with the reason in words. On success the failure count is reset
+    and the accepted TOTP step (or recovery code) marked used, uncommitted: the caller
+    commits with the rest of the sign-in, or rolls it all back.
+    """
+    attempt.clerk_id, attempt.username = clerk.id, clerk.username
+    if clerk.disabled:
+        raise ApiError(403, "account_disabled", "该账号已停用，请联系大厅管理员")
+    if clerk.locked_until is not None and clerk.locked_until > now:
+        # Round up: with exactly 15 minutes left the clerk is told 15, not 16.
+        minutes = max(1, math.ceil((clerk.locked_until - now).total_seconds() / 60))
+        raise ApiError(
+            423,
+            "account_locked",
+            f"密码或动态口令连续输错 {MAX_FAILED_LOGINS} 次，账号已锁定，请 {minutes} 分钟后再试",
+        )
+    if not check_password(clerk.password_hash, factors.password):
+        raise _failed(s, clerk, now, "bad_credentials", BAD_CREDENTIALS, "password")
+    second_factor = hall.require_second_factor or clerk.totp_secret is not None
+    recovery_left: int | None = None
+    if second_factor:
+        accepted_step, recovery_left = _second_factor(s, hall, clerk, factors, now, attempt)
+        if accepted_step is not None:
+            clerk.totp_last_step = accepted_step
+    clerk.failed_logins = 0
+    clerk.locked_until = None
+    return Verified(second_factor, recovery_left)
+
+
+def _login(s: Session, req: wire.LoginRequest, now: dt.datetime, attempt: Attempt) -> wire.LoginResponse:
     hall = s.get(Hall, req.hall_code)
     if hall is None:
         raise ApiError(404, "unknown_hall", f"大厅编码 {req.hall_code} 不存在，请检查客户端配置", "hall_code")
@@ -126,29 +180,10 @@ def _login(s: Session, req: wire.LoginRequest, now: dt.datetime, attempt: _Attem
     if clerk is None:
         # Same answer as a wrong password: do not tell a stranger which accounts exist.
         raise ApiError(401, "bad_credentials", BAD_CREDENTIALS, "password")
-    attempt.clerk_id, attempt.username = clerk.id, clerk.username
-    if clerk.disabled:
-        raise ApiError(403, "account_disabled", "该账号已停用，请联系大厅管理员")
-    if clerk.locked_until is not None and clerk.locked_until > now:
-        # Round up: with exactly 15 minutes left the clerk is told 15, not 16.
-        minutes = max(1, math.ceil((clerk.locked_until - now).total_seconds() / 60))
-        raise ApiError(
-            423,
-            "account_locked",
-            f"密码或动态口令连续输错 {MAX_FAILED_LOGINS} 次，账号已锁定，请 {minutes} 分钟后再试",
-        )
-    if not check_password(clerk.password_hash, req.password):
-        raise _failed(s, clerk, now, "bad_credentials", BAD_CREDENTIALS, "password")
-    second_factor = hall.require_second_factor or clerk.totp_secret is not None
-    accepted_step: int | None = None
-    recovery_left: int | None = None
-    if second_factor:
-        accepted_step, recovery_left = _second_factor(s, hall, clerk, req, now, attempt)
+    verified = verify_factors(
+        s, hall, clerk, Factors(req.password, req.totp_code, req.recovery_code), now, attempt
+    )
     _claim_window(s, window, req.device_id, now)
-    clerk.failed_logins = 0
-    clerk.locked_until = None
-    if accepted_step is not None:
-        clerk.totp_last_step = accepted_step
     token = secrets.token_urlsafe(32)
     expires = now + TOKEN_LIFETIME
     s.add(
@@ -168,15 +203,15 @@ def _login(s: Session, req: wire.LoginRequest, now: dt.datetime, attempt: _Attem
             id=clerk.id, name=clerk.name, staff_no=clerk.staff_no, photo_url=clerk.photo_url, role=clerk.role
         ),
         hall_name=hall.name,
-        second_factor=second_factor,
+        second_factor=verified.second_factor,
         # For the counter to keep, encrypted under a key from the password, for offline sign-in.
-        totp_secret=clerk.totp_secret if second_factor else None,
-        recovery_codes_left=recovery_left,
+        totp_secret=clerk.totp_secret if verified.second_factor else None,
+        recovery_codes_left=verified.recovery_codes_left,
     )
 
 
 def _second_factor(
-    s: Session, hall: Hall, clerk: Clerk, req: wire.LoginRequest, now: dt.datetime, attempt: _Attempt
+    s: Session, hall: Hall, clerk: Clerk, factors: Factors, now: dt.datetime, attempt: Attempt
 ) -> tuple[int | None, int | None]:
     """Check the TOTP code or a recovery code; the time-step accepted, or recovery codes left."""
     if clerk.totp_secret is None:
@@ -186,14 +221,14 @@ def _second_factor(
             f"{hall.name}要求用密码和动态口令两种方式登录，此账号还没有绑定动态口令；"
             f"请大厅管理员执行 hallserver clerk enrol-totp {clerk.username} --hall {hall.code} 绑定后再登录",
         )
-    if req.recovery_code:
+    if factors.recovery_code:
         attempt.factor = "recovery_code"
         for row in s.scalars(
             select(RecoveryCode)
             .where(RecoveryCode.clerk_id == clerk.id, RecoveryCode.used_at.is_(None))
             .order_by(RecoveryCode.id)
         ):
-            if totp.check_recovery_code(row.code_hash, req.recovery_code):
+            if totp.check_recovery_code(row.code_hash, factors.recovery_code):
                 row.used_at = now
                 left = s.scalar(
                     select(func.count())
@@ -209,7 +244,7 @@ def _second_factor(
             "备用码不对或已经用过（每个备用码只能用一次）",
             "recovery_code",
         )
-    if not req.totp_code:
+    if not factors.totp_code:
         attempt.factor = "totp"
         raise ApiError(
             401,
@@ -218,7 +253,7 @@ def _second_factor(
             "totp_code",
         )
     attempt.factor = "totp"
-    step = totp.matching_step(clerk.totp_secret, req.totp_code, now)
+    step = totp.matching_step(clerk.totp_secret, factors.totp_code, now)
     if step is None:
         raise _failed(
             s,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from hallserver import totp
 from hallserver.cli import main
 from hallserver.db import make_engine, migrate
+from hallserver.department import add_department_staff
 from hallserver.models import Clerk, Hall, LoginEvent, RecoveryCode
 from hallserver.security import MAX_FAILED_LOGINS
 from hallserver.seed import DEMO_HALL, DEMO_PASSWORD
@@ -411,3 +412,67 @@ def test_every_attempt_is_logged_without_passwords_codes_or_secrets(
     for secret in (e.secret, code, e.recovery_codes[0], DEMO_PASSWORD, "my-password-typed-here"):
         assert secret not in dump
         assert secret not in caplog.text
+
+
+# -- the department page: the same two factors ----------------------------------------------------
+
+
+def _dept_sign_in(client: TestClient, **fields: str) -> Any:
+    form = {"hall_code": DEMO_HALL, "username": "dept1", "password": "dept-pass-1", **fields}
+    return client.post("/dept/login", data=form, follow_redirects=False)
+
+
+def test_department_page_asks_for_the_second_factor_like_the_counters(
+    client: TestClient,
+    engine: Engine,
+    sessions: sessionmaker[Session],
+    strict_hall: None,
+    clock: MovableClock,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with sessions() as s:
+        add_department_staff(
+            s,
+            hall_code=DEMO_HALL,
+            username="dept1",
+            name="李审批",
+            staff_no="D001",
+            password="dept-pass-1",
+            department="市场监督管理局",
+        )
+    # Not enrolled yet: the password alone does not open the page, and the page says how to enrol.
+    r = _dept_sign_in(client)
+    assert r.status_code == 401 and "enrol-totp dept1" in r.text and "hall_dept" not in r.cookies
+    e = enrol(engine, capsys, "dept1")
+    r = _dept_sign_in(client)
+    assert r.status_code == 401 and "动态口令" in r.text and "hall_dept" not in r.cookies
+    code = totp.code_at(e.secret, clock.now)
+    r = _dept_sign_in(client, totp_code=code)
+    assert r.status_code == 303 and r.headers["location"] == "/dept/", r.text
+    assert client.get("/dept/").status_code == 200
+    client.post("/dept/logout")
+    # The same code a second time is a replay.
+    r = _dept_sign_in(client, totp_code=code)
+    assert r.status_code == 401 and "已经用过" in r.text
+    # A recovery code works once.
+    assert _dept_sign_in(client, recovery_code=e.recovery_codes[0]).status_code == 303
+    client.post("/dept/logout")
+    assert _dept_sign_in(client, recovery_code=e.recovery_codes[0]).status_code == 401
+    # Wrong codes count towards the lockout shared with the counters.
+    # (the reused recovery code was the first failure since the last good sign-in)
+    for _ in range(MAX_FAILED_LOGINS - 1):
+        _dept_sign_in(client, totp_code="000000" if code != "000000" else "111111")
+    clock.advance(seconds=2 * totp.STEP_SECONDS)
+    r = _dept_sign_in(client, totp_code=totp.code_at(e.secret, clock.now))
+    assert r.status_code == 401 and "锁定" in r.text
+    with sessions() as s:
+        rows = list(s.scalars(select(LoginEvent).where(LoginEvent.device_id == "department-web")))
+    outcomes = [(r.outcome, r.factor) for r in rows]
+    assert outcomes[:5] == [
+        ("totp_not_enrolled", "password"),
+        ("totp_required", "totp"),
+        ("ok", "totp"),
+        ("totp_reused", "totp"),
+        ("ok", "recovery_code"),
+    ]
+    assert outcomes[-1] == ("account_locked", "password")
