@@ -1,4 +1,4 @@
-"""``hallserver``: serve, init-db, seed --demo|--bookings N, clerk add|disable|reset-password|enrol-totp|require-totp, export."""
+"""``hallserver``: serve, init-db, seed --demo|--bookings N, clerk add|disable|reset-password|enrol-totp|require-totp, export, logs prune|export."""
 
 from __future__ import annotations
 
@@ -38,6 +38,40 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8470)
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    serve.add_argument(
+        "--request-log",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="also write the HTTP request log to FILE, rotated at midnight (UTC), ID and phone numbers masked",
+    )
+    serve.add_argument(
+        "--log-retention-days",
+        type=_retention_days,
+        default=180,
+        metavar="N",
+        help="days of request log files kept (at least 180, the default; 网络安全法 §21)",
+    )
+
+    logs = sub.add_parser(
+        "logs",
+        help="archive or export the login log and the e-license access log",
+        description=(
+            "The database keeps both logs append-only and refuses to delete a row younger than "
+            "180 days. prune: rows older than --keep-days go to a .jsonl.gz archive with its "
+            "SHA-256, then out of the database. export: rows of one log as JSON lines for an assessor. "
+            "Citizens' ID numbers are masked in both."
+        ),
+    )
+    lsub = logs.add_subparsers(dest="action", required=True)
+    prune = with_db(lsub.add_parser("prune", help="archive, then delete, rows older than --keep-days"))
+    prune.add_argument("--keep-days", type=_retention_days, default=180, metavar="N", help="at least 180")
+    prune.add_argument("--archive", type=Path, required=True, metavar="DIR", help="where the archives go")
+    lexp = with_db(lsub.add_parser("export", help="one log as JSON lines"))
+    lexp.add_argument("table", choices=("login_log", "license_access_log"))
+    lexp.add_argument("--from", dest="date_from", type=_iso_date, default=None, metavar="YYYY-MM-DD")
+    lexp.add_argument("--to", dest="date_to", type=_iso_date, default=None, metavar="YYYY-MM-DD")
+    lexp.add_argument("--out", type=Path, default=None, metavar="FILE", help="default: stdout")
 
     with_db(sub.add_parser("init-db", help="create the tables"))
 
@@ -192,6 +226,18 @@ ROLES = ("clerk", "supervisor", "admin")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+def _retention_days(text: str) -> int:
+    """A number of days a log is kept; argparse names the option in its error."""
+    from hallserver.log_retention import RetentionError, check_keep_days
+
+    try:
+        return check_keep_days(int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} 不是天数（应为整数，至少 180）") from None
+    except RetentionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _iso_date(text: str) -> dt.date:
     """A YYYY-MM-DD date; argparse names the option in its error."""
     if _ISO_DATE.fullmatch(text):
@@ -254,13 +300,62 @@ def _run(args: argparse.Namespace, url: str) -> int:
         from hallserver.app import create_app
 
         create_schema(engine)
-        uvicorn.run(create_app(engine), host=args.host, port=args.port, log_level=args.log_level)
+        config = uvicorn.Config(create_app(engine), host=args.host, port=args.port, log_level=args.log_level)
+        if args.request_log is not None:
+            # After uvicorn's own logging set-up, which would otherwise drop the handler.
+            from hallserver.log_retention import RetentionError, request_log_handler
+
+            try:
+                handler = request_log_handler(args.request_log, args.log_retention_days)
+            except RetentionError as exc:
+                raise CliError(str(exc)) from exc
+            logging.getLogger("uvicorn.access").addHandler(handler)
+        uvicorn.Server(config).run()
         return 0
+    if args.command == "logs":
+        return _logs(args, engine)
     if args.command == "seed":
         return _seed(args, engine)
     if args.command == "export":
         return _export(args, engine)
     return _clerk(args, engine)
+
+
+def _logs(args: argparse.Namespace, engine: Engine) -> int:
+    from hallserver import log_retention
+
+    sessions = session_factory(engine)
+    if args.action == "prune":
+        try:
+            done = log_retention.prune(sessions, args.keep_days, args.archive, dt.datetime.now(dt.UTC))
+        except log_retention.RetentionError as exc:
+            raise CliError(str(exc)) from exc
+        if not done:
+            print(f"没有早于 {args.keep_days} 天的日志，无需归档")
+        for a in done:
+            print(f"{a.table}：{a.rows} 行已归档到 {a.path}（SHA-256 {a.sha256}）并从数据库删除")
+        return 0
+    since = _local_midnight(args.date_from) if args.date_from else None
+    until = _local_midnight(args.date_to + dt.timedelta(days=1)) if args.date_to else None
+    with sessions() as s:
+        if args.out is None:
+            log_retention.write_rows(s, args.table, sys.stdout, since=since, until=until)
+            return 0
+        tmp = args.out.with_name(args.out.name + ".part")
+        try:
+            with tmp.open("w", encoding="utf-8") as fh:
+                n, _last = log_retention.write_rows(s, args.table, fh, since=since, until=until)
+            os.replace(tmp, args.out)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise CliError(f"无法写入 {args.out}：{exc.strerror or exc}") from exc
+    print(f"{args.table}：{n} 行已导出到 {args.out}", file=sys.stderr)
+    return 0
+
+
+def _local_midnight(day: dt.date) -> dt.datetime:
+    """Days are the hall's, in the server's local zone, as in the other exports."""
+    return dt.datetime.combine(day, dt.time.min).astimezone()
 
 
 def _seed(args: argparse.Namespace, engine: Engine) -> int:
