@@ -308,6 +308,7 @@ def _flow_child(config_path: Path, fault_url: str) -> dict[str, Any]:
         printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
         printer.setOutputFileName(str(config.data_dir / "printed.pdf"))
         dialog.print_to(printer)  # what the dialog's 打印 button runs
+        _wait(lambda: not dialog.printing, "the print")  # it paints in the background: wait for all of it
         dialog.close()
         finish("print", t0)
 

@@ -146,7 +146,10 @@ def test_print_to_a_pdf_file_printer(qtbot: QtBot, tmp_path: Path, layout: str) 
     pdf = render_paper(correction(), layout=layout)
     dialog = open_dialog(qtbot, pdf, layout=layout)
     out = tmp_path / "printed.pdf"
-    dialog.print_to(pdf_printer(out))
+    with qtbot.waitSignal(dialog.printed, timeout=20_000) as done:
+        dialog.print_to(pdf_printer(out))
+    assert done.args == [str(out)]
+    assert not dialog.printing
 
     reader = PdfReader(out)
     source = PdfReader(io.BytesIO(pdf))
@@ -168,7 +171,9 @@ def test_multi_page_print(qtbot: QtBot, tmp_path: Path) -> None:
     pdf = render_paper(correction(problems=60))
     dialog = open_dialog(qtbot, pdf)
     out = tmp_path / "printed.pdf"
-    dialog.print_to(pdf_printer(out))
+    with qtbot.waitSignal(dialog.printed, timeout=30_000):
+        dialog.print_to(pdf_printer(out))
+        assert dialog.printing  # painted a strip at a time, the window answering meanwhile
     assert len(PdfReader(out).pages) == dialog.page_count() >= 2
 
 

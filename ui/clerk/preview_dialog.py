@@ -6,13 +6,18 @@ in plain words, names the kept file and offers 另存为PDF.
 
 Printing paints each page as an image rendered by QtPdf into the QPrinter,
 white first (DESIGN.md: about 0.3 s a page), on a page of the PDF's own size:
-A4, or the thermal slip's 80 mm by its measured height.
+A4, or the thermal slip's 80 mm by its measured height. The clerk's window
+must not freeze meanwhile: QtPdf renders a page on a thread of its own (a
+``QPdfPageRenderer``, C++ that never takes the GIL) and the page is painted
+into the printer a strip at a time, one strip per turn of the event loop;
+``print_to`` returns at once and ``printed`` or ``print_failed`` tells how it
+ended.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import (
@@ -20,15 +25,17 @@ from PySide6.QtCore import (
     QByteArray,
     QIODevice,
     QMarginsF,
+    QObject,
     QPointF,
     QRect,
     QSize,
     QSizeF,
     Qt,
+    QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QGuiApplication, QPageLayout, QPageSize, QPainter
-from PySide6.QtPdf import QPdfDocument
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPageLayout, QPageSize, QPainter
+from PySide6.QtPdf import QPdfDocument, QPdfDocumentRenderOptions, QPdfPageRenderer
 from PySide6.QtPdfWidgets import QPdfView
 from PySide6.QtPrintSupport import QPrinter, QPrinterInfo
 from PySide6.QtWidgets import (
@@ -48,6 +55,9 @@ log = logging.getLogger(__name__)
 # Pages are rendered for the printer at most at this resolution: sharp on paper, and a
 # 1200 dpi printer (or a PDF printer) does not get a 140 MB image per page.
 PRINT_DPI = 300
+# Pixels of a page image painted into the printer per turn of the event loop: the printer's
+# PDF engine compresses what it is given while holding the GIL, ~10 ms for this many here.
+STRIP_PIXELS = 600_000
 ZOOM_STEP = 1.25
 ZOOM_MIN, ZOOM_MAX = 0.25, 4.0
 
@@ -100,6 +110,7 @@ class PreviewDialog(QDialog):
         self.printer_name = printer_name
         self.kept_path = kept_path
         self.doc_title = title
+        self._job: _PrintJob | None = None
 
         # The buffer must outlive the document that reads from it.
         self._data = QByteArray(pdf)
@@ -232,25 +243,37 @@ class PreviewDialog(QDialog):
         self.status_label.setStyleSheet("color: #B00020;")
         self.print_failed.emit(text)
 
+    @property
+    def printing(self) -> bool:
+        """A print started by ``print_to`` is still being painted into its printer."""
+        return self._job is not None
+
     def print_configured(self) -> bool:
-        """Print to the configured printer (the system default when none is configured); False on failure."""
+        """Start printing to the configured printer (the system default when none is configured).
+
+        False when it cannot start; otherwise ``printed`` or ``print_failed`` follows.
+        """
         try:
             info = find_printer(self.printer_name)
             printer = QPrinter(info, QPrinter.PrinterMode.HighResolution)
-            self.print_to(printer)
+            self.print_to(printer, announce=True)
         except PrintError as exc:
             self._fail(str(exc))
             return False
-        self.status_label.setStyleSheet("")
-        self.status_label.setText(_("已发送到打印机「{name}」。").format(name=info.printerName()))
-        self.printed.emit(info.printerName())
         return True
 
-    def print_to(self, printer: QPrinter) -> None:
-        """Paint every page into ``printer`` at the PDF's own page size; PrintError if it cannot start."""
+    def print_to(self, printer: QPrinter, *, announce: bool = False) -> None:
+        """Start painting every page into ``printer`` at the PDF's own page size; PrintError if it cannot start.
+
+        Returns at once; ``printed`` (the printer's name, or its output file) or
+        ``print_failed`` says how it ended. ``announce`` also says so in the status line.
+        """
         count = self.page_count()
         if count == 0:
             raise PrintError(_("文书无法显示，未打印。"))
+        if self._job is not None:
+            log.debug("print of %s asked for while one is still running: ignored", self.doc_title)
+            return
         printer.setDocName(self.doc_title)
         printer.setFullPage(True)
         printer.setPageLayout(self._page_layout(0))
@@ -262,16 +285,24 @@ class PreviewDialog(QDialog):
                 )
             )
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            for page in range(count):
-                if page:
-                    printer.setPageLayout(self._page_layout(page))
-                    if not printer.newPage():
-                        raise PrintError(_("打印第 {n} 页时出错。").format(n=page + 1))
-                self._paint_page(painter, printer, page)
-        finally:
-            painter.end()
-            QGuiApplication.restoreOverrideCursor()
+        self.print_button.setEnabled(False)
+        self._job = _PrintJob(
+            self, printer, painter, count, lambda error: self._job_ended(printer, error, announce)
+        )
+        self._job.start()
+
+    def _job_ended(self, printer: QPrinter, error: str, announce: bool) -> None:
+        self._job = None
+        QGuiApplication.restoreOverrideCursor()
+        self.print_button.setEnabled(True)
+        if error:
+            self._fail(error)
+            return
+        name = printer.printerName() or printer.outputFileName()
+        if announce:
+            self.status_label.setStyleSheet("")
+            self.status_label.setText(_("已发送到打印机「{name}」。").format(name=name))
+        self.printed.emit(name)
 
     def _page_layout(self, page: int) -> QPageLayout:
         points = self.document.pagePointSize(page)
@@ -286,16 +317,11 @@ class PreviewDialog(QDialog):
             )
         return QPageLayout(size, QPageLayout.Orientation.Portrait, QMarginsF(0, 0, 0, 0))
 
-    def _paint_page(self, painter: QPainter, printer: QPrinter, page: int) -> None:
-        target = printer.paperRect(QPrinter.Unit.DevicePixel).toRect()
-        target = QRect(0, 0, target.width(), target.height())
+    def image_size(self, page: int, printer: QPrinter) -> QSize:
+        """The page rendered for ``printer``: at its resolution, at most PRINT_DPI."""
         dpi = min(printer.resolution(), PRINT_DPI)
         points = self.document.pagePointSize(page)
-        image = self.document.render(
-            page, QSize(round(points.width() * dpi / 72), round(points.height() * dpi / 72))
-        )
-        painter.fillRect(target, QColor("white"))
-        painter.drawImage(target, image)
+        return QSize(round(points.width() * dpi / 72), round(points.height() * dpi / 72))
 
     # -- saving -------------------------------------------------------------------------------------
 
@@ -317,3 +343,93 @@ class PreviewDialog(QDialog):
             self.save_to(path)
         except OSError as exc:
             self._fail(_("无法保存到 {path}：{error}。").format(path=path, error=exc.strerror or exc))
+
+
+class _PrintJob(QObject):
+    """One print in progress: each page rendered on QtPdf's thread, then painted a strip per event-loop turn."""
+
+    def __init__(
+        self,
+        dialog: PreviewDialog,
+        printer: QPrinter,
+        painter: QPainter,
+        count: int,
+        ended: Callable[[str], None],
+    ) -> None:
+        super().__init__(dialog)
+        self.dialog = dialog
+        self.printer = printer
+        self.painter = painter
+        self.count = count
+        self.ended = ended
+        self.page = 0
+        self._request = -1
+        self._image = QImage()
+        self._rows: list[int] = []
+        self._strip_rows = 1
+        self._target = QRect()
+        self.renderer = QPdfPageRenderer(self)
+        self.renderer.setRenderMode(QPdfPageRenderer.RenderMode.MultiThreaded)
+        self.renderer.setDocument(dialog.document)
+        self.renderer.pageRendered.connect(self._rendered)
+        # A timer of its own, not singleShot(0, callable): it dies with the job if the dialog is deleted.
+        self._next = QTimer(self)
+        self._next.setSingleShot(True)
+        self._next.setInterval(0)
+        self._next.timeout.connect(self._paint_strip)
+
+    def start(self) -> None:
+        self._request_page()
+
+    def _request_page(self) -> None:
+        size = self.dialog.image_size(self.page, self.printer)
+        self._request = int(self.renderer.requestPage(self.page, size, QPdfDocumentRenderOptions()))
+
+    def _rendered(self, page: int, _size: QSize, image: QImage, _options: object, request: int) -> None:
+        if int(request) != self._request or page != self.page:
+            return
+        target = self.printer.paperRect(QPrinter.Unit.DevicePixel).toRect()
+        self._target = QRect(0, 0, target.width(), target.height())
+        self._image = image
+        self._strip_rows = max(16, STRIP_PIXELS // max(1, image.width()))
+        self._rows = list(range(0, image.height(), self._strip_rows))
+        self._next.start()
+
+    def _paint_strip(self) -> None:
+        try:
+            self._paint_next_strip()
+        except PrintError as exc:
+            self._finish(str(exc))
+
+    def _paint_next_strip(self) -> None:
+        image, target = self._image, self._target
+        if not self._rows:
+            self.page += 1
+            if self.page == self.count:
+                self._finish("")
+                return
+            self.printer.setPageLayout(self.dialog._page_layout(self.page))
+            if not self.printer.newPage():
+                raise PrintError(_("打印第 {n} 页时出错。").format(n=self.page + 1))
+            self._request_page()
+            return
+        top = self._rows.pop(0)
+        # One row more than the strip: the next strip covers it, so no hairline shows between strips.
+        rows = min(self._strip_rows + 1, image.height() - top)
+        # QtPdf leaves the page transparent: the paper is white under it, and an opaque strip
+        # spares the printer an alpha mask.
+        strip = QImage(image.width(), rows, QImage.Format.Format_RGB32)
+        strip.fill(QColor("white"))
+        composer = QPainter(strip)
+        composer.drawImage(QPointF(0, 0), image, QRect(0, top, image.width(), rows))
+        composer.end()
+        scale = target.height() / image.height()
+        y0, y1 = round(top * scale), round((top + rows) * scale)
+        self.painter.drawImage(QRect(0, y0, target.width(), y1 - y0), strip)
+        self._next.start()
+
+    def _finish(self, error: str) -> None:
+        self.painter.end()
+        self._image = QImage()
+        self.ended(error)
+        self.deleteLater()
