@@ -200,6 +200,8 @@ class OverdueEntry:
     kind: str  # "due_soon" | "overdue" | "correction_open" | "correction_late"
     date: dt.date | None
     working_days_left: int | None
+    # Where the case stands in its timeline, so the clerk knows whom to chase ("" when at the window).
+    stage: str = ""
 
 
 class Counter:
@@ -1168,15 +1170,39 @@ class Counter:
             if c.promised_date is None:
                 continue
             left = self._working_days_left(today, c.promised_date)
-            if left <= warn:
-                kind = "overdue" if c.promised_date < today else "due_soon"
-                out.append(self._overdue_entry(c, names, kind, c.promised_date, left))
+            if left > warn:
+                continue
+            status = self.store.back_office_status(c.case_no)
+            if status is not None and status.state is not wire.BackOfficeState.FORWARDED:
+                # The department has decided: the promise (办结) is kept, whatever the pick-up.
+                continue
+            kind = "overdue" if c.promised_date < today else "due_soon"
+            entry = self._overdue_entry(c, names, kind, c.promised_date, left)
+            out.append(dataclasses.replace(entry, stage=self._stage(c.case_no, status)))
         for c in self.store.unreturned_corrections(self.window_no):
             late = c.correction_deadline is not None and c.correction_deadline < today
             days = self._working_days_left(today, c.correction_deadline) if c.correction_deadline else None
             kind = "correction_late" if late else "correction_open"
             out.append(self._overdue_entry(c, names, kind, c.correction_deadline, days))
         return out
+
+    def _stage(self, case_no: str, status: wire.BackOfficeStatus | None) -> str:
+        """The case's place in its timeline: still at the window, on its way, or in its department."""
+        if status is not None:
+            since = status.forwarded_at.astimezone().date()
+            days = self._working_days_left(since, self.today())
+            return _("在{department}审批中，{date} 转出，已 {n} 个工作日").format(
+                department=status.department, date=since.isoformat(), n=max(days, 0)
+            )
+        forward = self.store.forward_state(case_no)
+        if forward is None:
+            return ""
+        state, error = forward
+        if state == "pending":
+            return (
+                _("材料尚未转出后台：{error}").format(error=error) if error else _("材料上传中，尚未转出后台")
+            )
+        return _("已转出后台，等待部门接收")
 
     def _working_days_left(self, today: dt.date, due: dt.date) -> int:
         try:

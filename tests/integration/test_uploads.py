@@ -10,6 +10,7 @@ by the server, and again here) and no chunk is sent twice more than needed.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import io
 import os
@@ -29,11 +30,12 @@ from sqlalchemy import select
 
 from hallclient import captures, wire
 from hallclient.api import PlatformError
-from hallclient.counter import CounterError
+from hallclient.counter import CounterError, OverdueEntry
 from hallclient.domain import MaterialCheck
 from hallclient.services import Services, build_services
 from hallclient.uploads import UploadEngine
 from hallserver.db import session_factory
+from hallserver.department import Staff, add_department_staff, decide
 from hallserver.models import BackOfficeCase, CaseMaterial, Upload, UploadChunk
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -280,3 +282,58 @@ def test_kill_9_mid_file_loses_nothing_and_resends_nothing(live_server: LiveServ
     assert stored is not None
     assert hashlib.sha256(stored.content).hexdigest() == captured.sha256
     assert len(PdfReader(io.BytesIO(stored.content)).pages) == 3
+
+
+def test_overdue_warnings_say_where_the_case_is_and_end_when_its_department_decides(
+    signed_in: Services, live_server: LiveServer, tmp_path: Path
+) -> None:
+    s = signed_in
+    cs = captures.CaptureStore(s.store)
+    subject, case_no = accept_next(s)
+    case = s.store.case(case_no)
+    assert case is not None and case.promised_date is not None
+    # The morning of the promised day: the case is due, wherever it is.
+    due_day = dt.datetime.combine(case.promised_date, dt.time(9))
+    s.counter.clock = lambda: due_day
+
+    def entry() -> OverdueEntry | None:
+        return next((e for e in s.counter.overdue() if e.case_no == case_no), None)
+
+    capture_from_files(cs, subject, write_photos(tmp_path / "scans", 1))
+    cs.forward(subject, case_no)
+    engine = UploadEngine(s.store, s.api, chunk_bytes=64 * 1024)
+    engine.run_once()  # the file goes up; the forward waits for the case's own op
+    waiting = entry()
+    assert waiting is not None and waiting.kind == "due_soon"
+    assert waiting.stage.startswith("材料尚未转出后台") and "还没有收到办件" in waiting.stage
+    s.sync.sync_once()
+    engine.run_once()
+    assert s.sync.sync_once().last_error == ""
+    status = s.store.back_office_status(case_no)
+    assert status is not None
+    in_department = entry()
+    assert in_department is not None and in_department.stage.startswith(f"在{status.department}审批中")
+    # The department decides: the promise is kept, the warning goes.
+    with session_factory(live_server.engine)() as db:
+        account = add_department_staff(
+            db,
+            hall_code="DEMO",
+            username="dept1",
+            name="李审批",
+            staff_no="D001",
+            password="dept-pass-1",
+            department=status.department,
+        )
+        staff = Staff(account.id, account.name, "DEMO", status.department)
+        decide(
+            db,
+            staff,
+            case_no,
+            approved=False,
+            reasons=["材料与实际不符"],
+            remark="",
+            result_pdf=None,
+            now=dt.datetime.now(dt.UTC),
+        )
+    assert s.sync.sync_once().last_error == ""
+    assert entry() is None

@@ -38,9 +38,11 @@ class OverduePanel(QWidget):
         self.summary.setObjectName("overdueSummary")
         refresh = QPushButton(_("刷新"))
         refresh.clicked.connect(self.refresh_requested)
-        self.table = QTableWidget(0, 5)
+        self.table = QTableWidget(0, 6)
         self.table.setObjectName("overdueTable")
-        self.table.setHorizontalHeaderLabels([_("预警"), _("办件编号"), _("事项"), _("申请人"), _("日期")])
+        self.table.setHorizontalHeaderLabels(
+            [_("预警"), _("办件编号"), _("事项"), _("申请人"), _("日期"), _("进度")]
+        )
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -48,6 +50,7 @@ class OverduePanel(QWidget):
         for col in (0, 1, 3, 4):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.Stretch)
         top = QHBoxLayout()
         top.addWidget(self.summary, 1)
         top.addWidget(refresh)
@@ -64,7 +67,7 @@ class OverduePanel(QWidget):
                 when += _("（还剩 {n} 个工作日）").format(n=e.working_days_left)
             elif e.working_days_left is not None and e.working_days_left < 0:
                 when += _("（超过 {n} 个工作日）").format(n=-e.working_days_left)
-            cells = [_(label), e.case_no, e.item_name, mask_name(e.applicant_name), when]
+            cells = [_(label), e.case_no, e.item_name, mask_name(e.applicant_name), when, e.stage]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
