@@ -447,8 +447,13 @@ class Counter:
         names = {i.code: i.name for i in self.store.catalog()}
         known = self._categories()
         rows = []
-        for t in self.store.tickets(self.today(), self.hall_code):
-            booking = self.store.booking(t.booking_code, self.hall_code) if t.booking_code else None
+        tickets = self.store.tickets(self.today(), self.hall_code)
+        # One query for all the booked tickets' bookings, not one per ticket.
+        bookings = self.store.bookings_by_code(
+            (t.booking_code for t in tickets if t.booking_code), self.hall_code
+        )
+        for t in tickets:
+            booking = bookings.get(t.booking_code) if t.booking_code else None
             item_code = t.item_code or (booking.item_code if booking else None)
             category = t.category or known.get(t.ticket_no)
             if category is None:

@@ -224,6 +224,97 @@ def test_find_bookings_by_id_number_uses_the_blind_index(store: Store, db_path: 
     assert all(ID_NUMBER not in str(i) for i in indexes)
 
 
+def test_bookings_by_code_fetches_the_known_ones_of_many_codes(store: Store) -> None:
+    mine, other = booking("YY1", APPLICANT), booking("YY2", OTHER, status=wire.BookingStatus.SERVED)
+    store.upsert_bookings([mine, other])
+    assert store.bookings_by_code([], HALL) == {}
+    assert store.bookings_by_code(["YY2", "YY-NOPE", "YY1", "YY2"], HALL) == {"YY1": mine, "YY2": other}
+    # More codes than one IN (...) takes: the known ones are found in every chunk.
+    store.upsert_bookings([booking("YY700"), booking("YY1199")])
+    codes = (f"YY{i}" for i in range(1, 1200))
+    assert sorted(store.bookings_by_code(codes, HALL)) == ["YY1", "YY1199", "YY2", "YY700"]
+
+
+def test_lookups_see_every_write_including_other_threads_and_after_reopening(
+    store: Store, db_path: Path, key: bytes
+) -> None:
+    assert store.booking("YY1", HALL) is None  # this thread's reader exists from here on
+    store.upsert_bookings([booking("YY1")])
+    assert store.booking("YY1", HALL) == booking("YY1")
+    writer = threading.Thread(
+        target=store.upsert_bookings, args=([booking("YY1", OTHER, status=wire.BookingStatus.SERVED)],)
+    )
+    writer.start()
+    writer.join(10)
+    got = store.booking("YY1", HALL)
+    assert got is not None and got.applicant == OTHER and got.status is wire.BookingStatus.SERVED
+    assert [b.code for b in store.find_bookings_by_id_number(OTHER.id_number, HALL)] == ["YY1"]
+    # close() closes the readers; the same object reads again on new ones, like its engine does.
+    store.close()
+    assert store.booking("YY1", HALL) == got
+    again = Store(db_path, FieldCipher(key))
+    try:
+        assert again.bookings_by_code(["YY1"], HALL) == {"YY1": got}
+    finally:
+        again.close()
+
+
+def test_lookups_from_many_threads_while_another_writes(store: Store) -> None:
+    """The counter reads from its database runner, the sync worker and the citizen screen at once."""
+    codes = [f"YY{i:03d}" for i in range(40)]
+    store.upsert_bookings([booking(c, APPLICANT if i % 2 else OTHER) for i, c in enumerate(codes)])
+    errors: list[BaseException] = []
+    wrong: list[str] = []
+    start = threading.Barrier(7)
+
+    def look_up(worker: int) -> None:
+        try:
+            start.wait(10)
+            for round_no in range(30):
+                code = codes[(worker * 7 + round_no) % len(codes)]
+                got = store.booking(code, HALL)
+                if got is None or got.code != code or got.applicant not in (APPLICANT, OTHER):
+                    wrong.append(code)
+                found = store.find_bookings_by_id_number(ID_NUMBER, HALL)
+                if len(found) != 20 or any(b.applicant != APPLICANT for b in found):
+                    wrong.append(f"id {len(found)}")
+                if set(store.bookings_by_code(codes[:10], HALL)) != set(codes[:10]):
+                    wrong.append("bulk")
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    def write() -> None:
+        try:
+            start.wait(10)
+            for round_no in range(10):
+                # Status changes only: every reader must keep finding the same bookings meanwhile.
+                status = wire.BookingStatus.SERVED if round_no % 2 else wire.BookingStatus.BOOKED
+                store.upsert_bookings(
+                    [booking(c, APPLICANT if i % 2 else OTHER, status=status) for i, c in enumerate(codes)]
+                )
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=look_up, args=(n,)) for n in range(6)]
+    threads.append(threading.Thread(target=write))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not any(t.is_alive() for t in threads)
+    assert errors == [] and wrong == []
+
+
+def test_lookups_hold_no_read_snapshot_that_would_stall_a_checkpoint(store: Store, db_path: Path) -> None:
+    store.upsert_bookings([booking("YY1"), booking("YY2", OTHER)])
+    assert store.booking("YY1", HALL) is not None
+    assert len(store.find_bookings_by_id_number(ID_NUMBER, HALL)) == 1
+    assert len(store.bookings_by_code(["YY1", "YY2"], HALL)) == 2
+    with sqlite3.connect(db_path) as db:
+        busy, _log, _done = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    assert busy == 0
+
+
 def test_another_device_key_cannot_read_or_find_the_bookings(db_path: Path, store: Store) -> None:
     store.upsert_bookings([booking()])
     store.close()
@@ -557,6 +648,43 @@ def test_rejected_ops_are_conflicts_too_and_acknowledging_one_keeps_the_others(s
     assert store.pending_count() == 1  # the third op was not answered yet
     store.acknowledge_conflict(a)
     assert [x.op_id for x in store.unacknowledged_conflicts()] == [b]
+
+
+def test_apply_results_records_each_answer_and_acknowledges_a_case_only_once(
+    store: Store, db_path: Path
+) -> None:
+    ids = _three_ops(store)
+    (case_no,) = [r[0] for r in raw_rows(db_path, "SELECT case_no FROM cases")]
+    later = NOW + dt.timedelta(hours=1)
+    store.apply_results(
+        [
+            wire.OpResult(op_id=uuid.UUID(ids[0]), status=wire.OpStatus.APPLIED),
+            wire.OpResult(op_id=uuid.UUID(ids[2]), status=wire.OpStatus.CONFLICT, detail="第一次"),
+            wire.OpResult(op_id=uuid.UUID(ids[2]), status=wire.OpStatus.DUPLICATE, detail="第二次"),
+        ],
+        NOW,
+    )
+    outbox = "SELECT op_id, status, detail, acked_at FROM outbox ORDER BY id"
+    stamp = NOW.isoformat(sep=" ", timespec="microseconds")
+    assert raw_rows(db_path, outbox) == [
+        (ids[0], "applied", "", stamp),
+        (ids[1], "pending", "", None),
+        (ids[2], "duplicate", "第二次", stamp),  # the last answer for an op wins
+    ]
+    case_acked = "SELECT acked_at FROM cases WHERE case_no = ?"
+    assert raw_rows(db_path, case_acked, case_no) == [(stamp,)]
+    # A later answer for the same op updates the op but not the case's first acknowledgement,
+    # from which retention counts.
+    store.apply_results([wire.OpResult(op_id=uuid.UUID(ids[2]), status=wire.OpStatus.APPLIED)], later)
+    assert raw_rows(db_path, outbox)[2] == (
+        ids[2],
+        "applied",
+        "",
+        later.isoformat(sep=" ", timespec="microseconds"),
+    )
+    assert raw_rows(db_path, case_acked, case_no) == [(stamp,)]
+    store.apply_results([], later)
+    assert store.pending_count() == 1
 
 
 def test_apply_results_for_unknown_op_ids_changes_nothing(store: Store) -> None:
