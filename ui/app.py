@@ -6,12 +6,11 @@ import datetime as dt
 import logging
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QWidget
 
 from hallclient.counter import ClerkSession
 from hallclient.events import CaseDecided, TicketCalled
 from hallclient.i18n import set_language
-from hallclient.resources import resource_path
 from hallclient.services import Services
 from hallclient.wire import Decision, RatingLevel
 from ui.citizen.citizen_screen import CitizenScreen
@@ -25,25 +24,28 @@ from ui.tasks import TaskRunner
 log = logging.getLogger(__name__)
 
 
-def load_stylesheet(app: QApplication) -> None:
-    app.setStyleSheet(resource_path("qss", "app.qss").read_text(encoding="utf-8"))
-
-
 class CounterApp(QObject):
     """Owns the windows of one counter session: sign-in, then the clerk window and citizen screen."""
 
     signed_in = Signal()
 
-    def __init__(self, services: Services) -> None:
+    def __init__(
+        self, services: Services, *, runner: TaskRunner | None = None, login: LoginDialog | None = None
+    ) -> None:
+        """``runner`` and ``login``: the ones start-up already made to show the sign-in window early."""
         super().__init__()
         self.services = services
         set_language(services.config.counter.language)
-        self.runner = TaskRunner(self)
+        self.runner = runner if runner is not None else TaskRunner(self)
         # The cases of a visit being rated, by the visit's first case (one rating per visit).
         self._visit_cases: dict[str, list[str]] = {}
         self.bridge = EventBridge(services.bus, self)
         self.printer = ReceiptPrinter(services.counter, self.runner, layout=services.config.printing.layout)
-        self.login = LoginDialog(services.counter, self.runner)
+        if login is None:
+            login = LoginDialog(services.counter, self.runner)
+        else:
+            login.counter = services.counter
+        self.login = login
         self.login.accepted.connect(self._after_login)
         self.main_window: ClerkMainWindow | None = None
         self.citizen: CitizenScreen | None = None
@@ -73,6 +75,24 @@ class CounterApp(QObject):
     def open_windows(self, session: ClerkSession) -> None:
         s = self.services
         self.main_window = ClerkMainWindow(s.counter, self.runner, self.bridge, self.printer, session)
+        self.bridge.ticket_called.connect(self._on_called)
+        self.bridge.case_decided.connect(self._on_decided)
+        self.main_window.show()
+        # The clerk's window first, with today's queue from the local store; the citizen's screen
+        # (its pages and its full-screen placement, some 0.3 s of the GUI thread) after that. A no-op
+        # on the counter worker, queued behind the window's first load of the queue, says when.
+        self.runner.run(
+            lambda: None, lambda _: QTimer.singleShot(0, lambda: self._open_citizen_screen(session))
+        )
+        self.runner.run(s.counter.refresh)
+        s.sync_worker.start()
+        s.uploads.start()
+        self.main_window.kick_uploads = s.uploads.kick
+
+    def _open_citizen_screen(self, session: ClerkSession) -> None:
+        s, main_window = self.services, self.main_window
+        if main_window is None or self.runner.closed:  # shut down meanwhile
+            return
         cs = s.config.citizen_screen
         self.citizen = CitizenScreen(
             hall_name=session.hall_name,
@@ -87,23 +107,19 @@ class CounterApp(QObject):
         )
         # The citizen's signature on the second screen goes into the receipt of their decision.
         citizen = self.citizen
-        self.main_window.signature_provider = lambda: list(citizen.signature_strokes)
+        main_window.signature_provider = lambda: list(citizen.signature_strokes)
         self.citizen_placement = CitizenPlacement(self.citizen, cs.screen_name)
         if session.clerk.photo_url:
             self._load_clerk_photo(session.clerk.photo_url)
-        self.bridge.ticket_called.connect(self._on_called)
-        self.bridge.case_decided.connect(self._on_decided)
-        self.main_window.service_started.connect(self.citizen.show_service)
-        self.main_window.service_ended.connect(self.citizen.end_service)
-        self.main_window.locked_changed.connect(self.citizen.set_blanked)
-        self.main_window.wait_estimate_changed.connect(self.citizen.set_wait_estimate)
-        self.main_window.refresh_estimate()
+        main_window.service_started.connect(self.citizen.show_service)
+        main_window.service_ended.connect(self.citizen.end_service)
+        main_window.locked_changed.connect(self.citizen.set_blanked)
+        main_window.wait_estimate_changed.connect(self.citizen.set_wait_estimate)
+        main_window.refresh_estimate()
         self.place_citizen_screen()
-        self.main_window.show()
-        self.runner.run(s.counter.refresh)
-        s.sync_worker.start()
-        s.uploads.start()
-        self.main_window.kick_uploads = s.uploads.kick
+        # Shown after the clerk's window, it would take the keyboard from it: the clerk's window
+        # stays the active one, as when it was shown last.
+        main_window.activateWindow()
         # Citizens' data past retention goes now and then once a day (the counter runs for weeks).
         self.housekeeping()
         self._housekeeping_timer = QTimer(self)

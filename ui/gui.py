@@ -1,17 +1,31 @@
-"""Starts the Qt application for a configured counter."""
+"""Starts the Qt application for a configured counter.
+
+The sign-in window comes first, with only what it needs (the config, the
+translations, Qt's widgets): the local store, the sync engine and the windows
+behind the sign-in load on a worker thread while the clerk types. That is why
+this module imports neither ``hallclient.services`` nor ``ui.app`` at the top.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QMessageLogContext, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from hallclient.config import Config
-from hallclient.i18n import _
-from hallclient.services import build_services
-from ui.app import CounterApp, load_stylesheet
+from hallclient.i18n import _, set_language
+from hallclient.resources import resource_path
+from ui.clerk.login_dialog import LoginDialog
+from ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from hallclient.counter import ClerkSession
+    from hallclient.services import Services
+    from ui.app import CounterApp
 
 # Platform plugins that cannot do something harmless say so on every window: not news.
 _QT_NOISE = ("This plugin does not support propagateSizeHints",)
@@ -30,6 +44,10 @@ def _qt_message(kind: QtMsgType, _context: QMessageLogContext, message: str) -> 
         qt_log.log(_QT_LEVELS.get(kind, logging.WARNING), "%s", message)
 
 
+def load_stylesheet(app: QApplication) -> None:
+    app.setStyleSheet(resource_path("qss", "app.qss").read_text(encoding="utf-8"))
+
+
 def make_qt_app() -> QApplication:
     existing = QApplication.instance()
     if isinstance(existing, QApplication):
@@ -44,15 +62,89 @@ def make_qt_app() -> QApplication:
     return app
 
 
+def _build(config: Config) -> Services:
+    """The counter's services, and the modules of the windows after the sign-in, off the GUI thread."""
+    from hallclient.services import build_services
+
+    services = build_services(config)
+    # Only imported here (module code, no widgets made): the GUI thread then finds them loaded.
+    import ui.app  # noqa: F401
+
+    return services
+
+
+class PendingDesk:
+    """The sign-in dialog's counter until the real one is built: a sign-in waits for it.
+
+    The build runs on the runner's counter worker, which takes one task at a time, so a
+    sign-in clicked early queues behind it, and the build's result reaches the GUI thread
+    (where the ``CounterApp`` is made) before the sign-in's does.
+    """
+
+    def __init__(self, config: Config, services: Future[Services]) -> None:
+        self.config = config
+        self.services = services
+
+    @property
+    def hall_code(self) -> str:
+        return self.config.counter.hall_code
+
+    @property
+    def window_no(self) -> int:
+        return self.config.counter.window_no
+
+    def login(
+        self, username: str, password: str, *, totp_code: str | None = None, recovery_code: str | None = None
+    ) -> ClerkSession:
+        counter = self.services.result().counter
+        return counter.login(username, password, totp_code=totp_code, recovery_code=recovery_code)
+
+
+class CounterStartup:
+    """Shows the sign-in window at once, builds the services behind it, then hands over to CounterApp."""
+
+    def __init__(self, app: QApplication, config: Config) -> None:
+        self.app = app
+        self.config = config
+        self.counter_app: CounterApp | None = None
+        self.failed = False
+        set_language(config.counter.language)
+        self.runner = TaskRunner()
+        building: Future[Any] | None = self.runner.run(lambda: _build(config), self._built, self._failed)
+        assert building is not None  # a new runner is not shut down
+        self.building: Future[Services] = building
+        self.login = LoginDialog(PendingDesk(config, self.building), self.runner)
+
+    def start(self) -> None:
+        self.login.show()
+
+    def _built(self, services: Services) -> None:
+        from ui.app import CounterApp
+
+        self.counter_app = CounterApp(services, runner=self.runner, login=self.login)
+        self.counter_app.start()
+
+    def _failed(self, exc: Exception) -> None:
+        self.failed = True
+        self.login.hide()
+        # Shown to the clerk instead of a traceback.
+        QMessageBox.critical(None, _("无法启动"), _("本机数据无法打开：{error}").format(error=exc))
+        self.app.exit(1)
+
+    def shutdown(self) -> None:
+        if self.counter_app is not None:
+            self.counter_app.shutdown()
+            return
+        # Closed before the services were ready: let the build finish, then close what it opened.
+        self.runner.shutdown()
+        if self.building.done() and self.building.exception() is None:
+            self.building.result().close()
+
+
 def run_gui(config: Config) -> int:
     app = make_qt_app()
-    try:
-        services = build_services(config)
-    except Exception as exc:  # shown to the clerk instead of a traceback
-        QMessageBox.critical(None, _("无法启动"), _("本机数据无法打开：{error}").format(error=exc))
-        return 1
-    counter_app = CounterApp(services)
-    counter_app.start()
+    startup = CounterStartup(app, config)
+    startup.start()
     code = app.exec()
-    counter_app.shutdown()
-    return code
+    startup.shutdown()
+    return 1 if startup.failed else code

@@ -33,7 +33,7 @@ def app(qtbot: QtBot, rig: CounterRig) -> Iterator[CounterApp]:
     button = counter_app.login.findChild(QPushButton, "loginButton")
     assert button is not None
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: counter_app.main_window is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: counter_app.citizen is not None, timeout=10_000)
     yield counter_app
     for w in (counter_app.main_window, counter_app.citizen):
         if w is not None:

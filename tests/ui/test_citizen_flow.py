@@ -64,7 +64,7 @@ def sign_in(qtbot: QtBot, app: CounterApp) -> None:
     button = app.login.findChild(QPushButton, "loginButton")
     assert button is not None
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: app.main_window is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: app.citizen is not None, timeout=10_000)
     mw = app.main_window
     assert mw is not None
     qtbot.waitUntil(lambda: mw.queue.model.rowCount() > 0, timeout=15_000)

@@ -51,7 +51,7 @@ def test_wrong_password_shows_the_reason_and_stays_on_login(qtbot: QtBot, counte
 
 def test_counter_path_from_sign_in_to_rating(qtbot: QtBot, counter_app: CounterApp, tmp_path: Path) -> None:
     sign_in(qtbot, counter_app)
-    qtbot.waitUntil(lambda: counter_app.main_window is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: counter_app.citizen is not None, timeout=10_000)
     mw, citizen = counter_app.main_window, counter_app.citizen
     assert mw is not None and citizen is not None
     assert citizen.screen().name() == "1-citizen"

@@ -80,7 +80,7 @@ def sign_in(qtbot: QtBot, app: CounterApp, password: str = DEMO_PASSWORD) -> Non
 def mw(qtbot: QtBot, counter_app: CounterApp) -> ClerkMainWindow:
     """Window 1 signed in as clerk1, today's queue and the catalog loaded, the window active."""
     sign_in(qtbot, counter_app)
-    qtbot.waitUntil(lambda: counter_app.main_window is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: counter_app.citizen is not None, timeout=10_000)
     window = counter_app.main_window
     assert window is not None
     qtbot.waitUntil(lambda: window.queue.model.rowCount() == 48 and bool(window.catalog), timeout=WAIT_MS)

@@ -28,7 +28,7 @@ def signed_in(qtbot: QtBot, rig: CounterRig) -> Iterator[ClerkMainWindow]:
     button = app.login.findChild(QPushButton, "loginButton")
     assert button is not None
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: app.main_window is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: app.citizen is not None, timeout=10_000)
     assert app.main_window is not None
     qtbot.waitUntil(
         lambda: app.main_window is not None and app.main_window.queue.model.rowCount() > 0, timeout=15_000

@@ -114,7 +114,7 @@ def test_a_wrong_code_says_so_and_a_right_one_signs_in(
     assert counter_app.login.grab().save(str(tmp_path / "login-wrong-code.png"))
     counter_app.login.code.setText(code)
     qtbot.mouseClick(counter_app.login.findChild(QPushButton, "loginButton"), Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: counter_app.main_window is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: counter_app.citizen is not None, timeout=10_000)
 
 
 def test_a_wrong_password_clears_the_password_whatever_the_code(
@@ -145,7 +145,7 @@ def test_a_recovery_code_signs_in_once(
     _secret, codes = enrolled
     qtbot.mouseClick(counter_app.login.recovery_link, Qt.MouseButton.LeftButton)
     submit(qtbot, counter_app, code=codes[0])
-    qtbot.waitUntil(lambda: counter_app.main_window is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: counter_app.citizen is not None, timeout=10_000)
     assert counter_app.login.session is not None
     assert any("还剩 9 个" in w for w in counter_app.login.session.warnings)
 
@@ -179,5 +179,5 @@ def test_offline_the_dialog_signs_in_with_password_and_code(
     assert "备用码只能在联网时使用" in counter_app.login.error.text()
     qtbot.mouseClick(counter_app.login.recovery_link, Qt.MouseButton.LeftButton)
     submit(qtbot, counter_app, code=now_code(secret))
-    qtbot.waitUntil(lambda: counter_app.main_window is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: counter_app.citizen is not None, timeout=10_000)
     assert counter_app.login.session is not None and not counter_app.login.session.online

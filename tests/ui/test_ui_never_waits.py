@@ -77,7 +77,7 @@ def test_clerk_window_keeps_painting_while_the_server_is_blackholed(
         button = app.login.findChild(QPushButton, "loginButton")
         assert button is not None
         button.click()
-        qtbot.waitUntil(lambda: app.main_window is not None, timeout=20_000)
+        qtbot.waitUntil(lambda: app.citizen is not None, timeout=20_000)
         mw, citizen = app.main_window, app.citizen
         assert mw is not None and citizen is not None and not mw.session.online
         qtbot.waitUntil(lambda: mw.queue.model.rowCount() == 48, timeout=20_000)

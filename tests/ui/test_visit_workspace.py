@@ -73,7 +73,7 @@ def mw(qtbot: QtBot, counter_app: CounterApp) -> ClerkMainWindow:
     button = counter_app.login.findChild(QPushButton, "loginButton")
     assert button is not None
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: counter_app.main_window is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: counter_app.citizen is not None, timeout=10_000)
     window = counter_app.main_window
     assert window is not None
     qtbot.waitUntil(lambda: window.queue.model.rowCount() == 48 and bool(window.bundles), timeout=WAIT_MS)

@@ -8,6 +8,8 @@ until when) and puts the cursor where the next try starts.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Protocol
+
 from PySide6.QtCore import QRegularExpression, Qt
 from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import (
@@ -21,14 +23,33 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hallclient.counter import ClerkSession, Counter, CounterError
 from hallclient.i18n import _
-from hallclient.sessions import RECOVERY, TOTP, refused_field
 from ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from hallclient.counter import ClerkSession
+
+
+class SignInDesk(Protocol):
+    """What the dialog needs of the counter: where it is, and the sign-in itself.
+
+    The counter's module pulls in the local store (SQLAlchemy); at start-up the dialog is shown
+    before that is loaded, with a stand-in whose ``login`` waits for the real counter.
+    """
+
+    @property
+    def hall_code(self) -> str: ...
+
+    @property
+    def window_no(self) -> int: ...
+
+    def login(
+        self, username: str, password: str, *, totp_code: str | None = None, recovery_code: str | None = None
+    ) -> ClerkSession: ...
 
 
 class LoginDialog(QDialog):
-    def __init__(self, counter: Counter, runner: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, counter: SignInDesk, runner: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.counter = counter
         self.runner = runner
@@ -147,6 +168,10 @@ class LoginDialog(QDialog):
         self.accept()
 
     def _failed(self, exc: Exception) -> None:
+        # Loaded by the sign-in that just failed: no cost here, and none before the dialog shows.
+        from hallclient.counter import CounterError
+        from hallclient.sessions import RECOVERY, TOTP, refused_field
+
         self.buttons.setEnabled(True)
         field = refused_field(exc)
         # A code is good once: whatever went wrong, the next try needs the next one.
