@@ -12,7 +12,7 @@ import re
 import sys
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -376,7 +376,7 @@ def _seed(args: argparse.Namespace, engine: Engine) -> int:
 
 def _seed_demo(args: argparse.Namespace, engine: Engine, day: dt.date) -> None:
     from hallclient.signing import generate_private_key, public_key_of
-    from hallserver.seed import seed_demo
+    from hallserver.seed import DEMO_PASSWORD, demo_department_accounts, seed_demo
 
     public_key = ""
     if args.hall_key_out is not None:
@@ -393,6 +393,9 @@ def _seed_demo(args: argparse.Namespace, engine: Engine, day: dt.date) -> None:
         f"演示大厅 {summary.hall}：{summary.clerks} 个窗口人员账号、{summary.items} 个事项、"
         f"{summary.bookings} 个预约已写入"
     )
+    print(f"后台审批页 /dept/ 的演示账号（密码同窗口人员 {DEMO_PASSWORD}）：")
+    for username, _name, _staff_no, department in demo_department_accounts():
+        print(f"  {username}  {department}")
 
 
 def _seed_bulk(args: argparse.Namespace, engine: Engine, day: dt.date) -> None:
@@ -504,7 +507,8 @@ def _to_file(table: export.Table, out: Path, fmt: str) -> int:
 def _enrol_totp(args: argparse.Namespace, engine: Engine) -> int:
     """Bind a clerk's authenticator: secret, QR code (terminal and --png), recovery codes."""
     from hallserver import totp
-    from hallserver.models import Clerk, Hall, LoginEvent, RecoveryCode
+    from hallserver.enrolment import CLI_DEVICE, Actor, AlreadyEnrolled, enrol, grouped
+    from hallserver.models import Clerk, Hall
 
     now = dt.datetime.now(dt.UTC)
     with session_factory(engine)() as s:
@@ -520,42 +524,25 @@ def _enrol_totp(args: argparse.Namespace, engine: Engine) -> int:
             halls = "、".join(sorted(c.hall_code for c in found))
             raise CliError(f"账号 {args.username} 在多个大厅都有（{halls}），请用 --hall 指定")
         clerk = found[0]
-        if clerk.totp_secret is not None and not args.reset:
-            raise CliError(f"账号 {args.username} 已绑定动态口令；手机丢失或更换时加 --reset 重新绑定")
+        try:
+            done = enrol(s, clerk, reset=args.reset, actor=Actor(CLI_DEVICE), now=now)
+        except AlreadyEnrolled:
+            raise CliError(
+                f"账号 {args.username} 已绑定动态口令；手机丢失或更换时加 --reset 重新绑定"
+            ) from None
         hall = s.get(Hall, clerk.hall_code)
         assert hall is not None
-        secret = totp.new_secret()
-        codes = totp.new_recovery_codes()
-        clerk.totp_secret = secret
-        clerk.totp_last_step = None
-        clerk.totp_enrolled_at = now
-        s.execute(delete(RecoveryCode).where(RecoveryCode.clerk_id == clerk.id))
-        s.add_all(RecoveryCode(clerk_id=clerk.id, code_hash=totp.hash_recovery_code(c)) for c in codes)
-        s.add(
-            LoginEvent(
-                at=now,
-                hall_code=clerk.hall_code,
-                window_no=0,
-                device_id="hallserver-cli",
-                clerk_id=clerk.id,
-                username=clerk.username,
-                outcome="totp_reset" if args.reset else "totp_enrolled",
-                factor="enrol",
-            )
-        )
-        uri = totp.provisioning_uri(secret, clerk.username, hall.code, hall.name)
         if args.png is not None:
             try:
-                totp.write_qr_png(uri, args.png)
+                totp.write_qr_png(done.uri, args.png)
             except OSError as exc:
                 raise CliError(f"无法写入 {args.png}：{exc.strerror or exc}") from exc
         s.commit()
-    grouped = " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
     print(f"{clerk.name}（{clerk.username}，{hall.name}）的动态口令已绑定。")
     print("请本人用手机身份验证器（如 Microsoft Authenticator、Google 身份验证器、FreeOTP）扫描：\n")
-    print(totp.qr_terminal(uri))
-    print(f"\n无法扫码时手动输入密钥：{grouped}（基于时间，30 秒，6 位）")
-    print(f"otpauth 地址：{uri}")
+    print(totp.qr_terminal(done.uri))
+    print(f"\n无法扫码时手动输入密钥：{grouped(done.secret)}（基于时间，30 秒，6 位）")
+    print(f"otpauth 地址：{done.uri}")
     if args.png is not None:
         print(f"二维码图片：{args.png}（含密钥，扫码后请删除）")
     if not hall.require_second_factor:
@@ -563,7 +550,7 @@ def _enrol_totp(args: argparse.Namespace, engine: Engine) -> int:
     print(
         "\n一次性备用码（手机不在身边时代替动态口令，每个只能用一次；只显示这一次，请打印或抄下交本人保管）："
     )
-    for code in codes:
+    for code in done.recovery_codes:
         print(f"  {code}")
     return 0
 

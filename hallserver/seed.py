@@ -18,12 +18,14 @@ from hallclient import wire
 from hallclient.validation import resident_id_check_digit
 from hallserver.changes import record_booking, record_change, record_ticket
 from hallserver.demo_catalog import DEMO_BUNDLES, DEMO_CATALOG, SINGLE_ITEMS
+from hallserver.department import ROLE as DEPARTMENT_ROLE
 from hallserver.licenses import demo_licenses
 from hallserver.models import (
     Booking,
     CatalogBundle,
     CatalogItem,
     Clerk,
+    DepartmentStaff,
     ELicense,
     Hall,
     Notice,
@@ -41,6 +43,16 @@ DEMO_CLERKS = [
     ("clerk3", "陈思远", "ZW-0123"),
 ]
 DEMO_BOOKINGS = 48
+
+
+def demo_department_accounts() -> list[tuple[str, str, str, str]]:
+    """(username, name, staff number, department) of the demo hall's back-office accounts."""
+    departments = sorted({item.department for item in DEMO_CATALOG})
+    return [
+        (f"dept-{n:02d}", f"{department}审批员", f"SP-{n:03d}", department)
+        for n, department in enumerate(departments, 1)
+    ]
+
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈"
@@ -177,6 +189,21 @@ def seed_demo(s: Session, today: dt.date, *, public_key: str = "") -> SeedSummar
                     hall_code=DEMO_HALL, username=username, name=name, staff_no=staff_no, password_hash=hashed
                 )
             )
+    # One back-office account per department of the demo catalog (dept-01 …), for the /dept/ page.
+    for username, name, staff_no, department in demo_department_accounts():
+        account = s.query(Clerk).filter_by(hall_code=DEMO_HALL, username=username).one_or_none()
+        if account is None:
+            account = Clerk(
+                hall_code=DEMO_HALL,
+                username=username,
+                name=name,
+                staff_no=staff_no,
+                role=DEPARTMENT_ROLE,
+                password_hash=hashed,
+            )
+            s.add(account)
+            s.flush()
+            s.add(DepartmentStaff(clerk_id=account.id, department=department))
     for item in DEMO_CATALOG:
         body = item.model_dump(mode="json")
         row = s.get(CatalogItem, item.code)

@@ -25,6 +25,7 @@ from supervision_dataset import CITIZENS, ITEM_A, MARCH, TODAY, Dataset, at, bui
 
 from hallserver.cli import main
 from hallserver.models import Clerk, FollowUp, FollowUpEvent
+from hallserver.seed import demo_department_accounts
 
 LoginFn = Callable[..., Counter]
 SUP = f"{API}/supervision"
@@ -249,11 +250,14 @@ def test_follow_up_errors(
 
 def test_staff_list(client: TestClient, boss: Counter) -> None:
     staff = _get(client, boss, "/staff")["staff"]
-    assert [(m["name"], m["role"]) for m in staff] == [
+    assert [(m["name"], m["role"]) for m in staff if m["role"] != "department"] == [
         ("王晓燕", "clerk"),
         ("李建国", "clerk"),
         ("陈思远", "supervisor"),
     ]
+    # The demo hall's back-office accounts, one per department of its catalog, are the hall's staff too.
+    departments = [m["name"] for m in staff if m["role"] == "department"]
+    assert departments == [name for _user, name, _no, _dept in demo_department_accounts()]
 
 
 # -- bursts --------------------------------------------------------------------------------------------
