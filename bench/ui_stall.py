@@ -270,6 +270,8 @@ def _flow_child(config_path: Path, fault_url: str) -> dict[str, Any]:
         assert button is not None
         button.click()
         _wait(lambda: app.main_window is not None, "the clerk window")
+        # The citizen's screen may be built a turn after the clerk's window: still signing in.
+        _wait(lambda: app.citizen is not None, "the citizen screen")
         mw, citizen = app.main_window, app.citizen
         assert mw is not None and citizen is not None
         _wait(lambda: mw.queue.model.rowCount() >= 48, "today's queue")

@@ -7,9 +7,11 @@ and is used only when asked for by name. Without an engine, or when the module o
 its libraries are missing, announcements are silently skipped: the call is shown
 large on the screen anyway.
 
-QtTextToSpeech (PySide6-Addons) is imported on the first announcement, not at
-start-up: it loads QtMultimedia, which costs time and may grumble about audio
-libraries it does not need for a speech daemon.
+QtTextToSpeech (PySide6-Addons) is not imported at start-up: it loads
+QtMultimedia, which costs time and may grumble about audio libraries it does
+not need for a speech daemon. Nor on the first call, where it stalled the
+screens for ~50 ms: it is loaded a moment after the screen is built
+(``PRELOAD_MS``), in a turn of the event loop of its own.
 """
 
 from __future__ import annotations
@@ -19,7 +21,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from PySide6.QtCore import QLocale, QMessageLogContext, QObject, QtMsgType, Signal, qInstallMessageHandler
+from PySide6.QtCore import (
+    QLocale,
+    QMessageLogContext,
+    QObject,
+    QTimer,
+    QtMsgType,
+    Signal,
+    qInstallMessageHandler,
+)
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +37,8 @@ log = logging.getLogger(__name__)
 OFFLINE_ENGINES = ("speechd", "flite", "sapi", "winrt", "darwin", "macos")
 TEST_ENGINE = "mock"
 AUTO = "auto"
+# After the screens are built and shown, well before a clerk can call anyone.
+PRELOAD_MS = 300
 
 # What loading QtMultimedia/QtTextToSpeech says on machines without PipeWire or a speech
 # daemon: expected, handled (we fall back to silence), so not worth a warning.
@@ -71,6 +83,12 @@ class Announcer(QObject):
         self._tts: Any = None
         self._loaded = engine is None  # None: speech switched off
         self.last_text = ""
+        if not self._loaded:
+            # A timer of the announcer's own, so it dies with it (a test's screen closed at once).
+            self._preload = QTimer(self)
+            self._preload.setSingleShot(True)
+            self._preload.timeout.connect(self._load)
+            self._preload.start(PRELOAD_MS)
 
     @property
     def available(self) -> bool:

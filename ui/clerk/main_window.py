@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -229,9 +229,9 @@ class ClerkMainWindow(QMainWindow):
         self.scanner = ScannerFilter(self)
         self.scanner.scanned.connect(self.scanned)
         app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self.scanner)
-            app.installEventFilter(self.idle)
+        if isinstance(app, QApplication):
+            self.scanner.follow_focus(app)
+            self.idle.follow_focus(app)
         self.idle.start()
 
         bridge.queue_changed.connect(self.refresh_queue)
@@ -1087,12 +1087,16 @@ class ClerkMainWindow(QMainWindow):
         if splitter is not None:
             self.splitter.restoreState(splitter)
 
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt's name)
+        super().showEvent(event)
+        self.idle.watch_window(self.windowHandle())
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt's name)
         settings = QSettings()
         settings.setValue("clerk/geometry", self.saveGeometry())
         settings.setValue("clerk/splitter", self.splitter.saveState())
         app = QApplication.instance()
-        if app is not None:
-            app.removeEventFilter(self.scanner)
-            app.removeEventFilter(self.idle)
+        if isinstance(app, QApplication):
+            self.scanner.stop_following(app)
+            self.idle.stop_following(app)
         super().closeEvent(event)

@@ -1,6 +1,10 @@
 """Takes a keyboard-wedge scanner's text wherever the focus is (the timing rule is in hallclient.lookup).
 
-Installed on the application: keys still reach the focused widget as typed,
+It watches the clerk window's focused widget only, moving with the focus
+(``follow_focus``): a filter on the whole application would run Python for
+every event of every object, and each of those calls waits for the GIL
+while a worker thread runs Python, which stalls the window. Keys still reach
+the focused widget as typed,
 until the timing shows a scanner is sending; from then on its keys are held
 back, the few that slipped through are taken out of the field they landed in,
 and the whole text is handed over as one scan when its Enter arrives.
@@ -14,6 +18,7 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QLineEdit, QPlainTextEdit, QWidget
+from shiboken6 import isValid
 
 from hallclient.lookup import WedgeDetector
 
@@ -41,6 +46,31 @@ class ScannerFilter(QObject):
         self._flush.setSingleShot(True)
         self._flush.setInterval(int(self.detector.max_gap_s * 1000 * 3))
         self._flush.timeout.connect(self._release_held)
+        self._watched: QWidget | None = None
+        self._following = False
+
+    def follow_focus(self, app: QApplication) -> None:
+        if self._following:
+            return
+        self._following = True
+        """Watch whichever widget of the window has the focus, from now on."""
+        app.focusChanged.connect(self._focus_moved)
+        self._focus_moved(None, app.focusWidget())
+
+    def stop_following(self, app: QApplication) -> None:
+        if not self._following:
+            return
+        self._following = False
+        app.focusChanged.disconnect(self._focus_moved)
+        self._focus_moved(None, None)
+
+    def _focus_moved(self, _old: QWidget | None, now: QWidget | None) -> None:
+        if self._watched is not None and isValid(self._watched):
+            self._watched.removeEventFilter(self)
+        self._watched = None
+        if now is not None and now.window() is self.window:
+            now.installEventFilter(self)
+            self._watched = now
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if self._replaying or event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
