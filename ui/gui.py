@@ -110,13 +110,23 @@ class CounterStartup:
         self.failed = False
         set_language(config.counter.language)
         self.runner = TaskRunner()
-        building: Future[Any] | None = self.runner.run(lambda: _build(config), self._built, self._failed)
-        assert building is not None  # a new runner is not shut down
-        self.building: Future[Services] = building
+        self.building: Future[Services] = Future()
         self.login = LoginDialog(PendingDesk(config, self.building), self.runner)
 
     def start(self) -> None:
         self.login.show()
+        # Started once the window is up: on a machine of two cores the build would otherwise
+        # take the interpreter from the GUI thread while it builds and shows the window.
+        building = self.runner.run(lambda: _build(self.config), self._built, self._failed)
+        assert building is not None  # a new runner is not shut down
+        building.add_done_callback(self._chain)
+
+    def _chain(self, done: Future[Any]) -> None:
+        exc = done.exception()
+        if exc is not None:
+            self.building.set_exception(exc)
+        else:
+            self.building.set_result(done.result())
 
     def _built(self, services: Services) -> None:
         from ui.app import CounterApp
