@@ -277,6 +277,11 @@ class Page:
         assert self.encoded is not None
         return self.encoded
 
+    def turned(self, degrees: int = 90) -> Page:
+        """The same frame turned further, not yet rendered: a new page, so a worker thread can
+        render it while the old one stays shown."""
+        return Page(self.original, (self.rotation + degrees) % 360)
+
 
 @dataclass
 class MaterialDraft:

@@ -65,6 +65,7 @@ def test_a_captured_material_is_marked_and_forwarded_with_the_accepted_case(
     )
     dialog = next(w for w in QApplication.topLevelWidgets() if isinstance(w, CaptureDialog) and w.isVisible())
     dialog.add_files(write_photos(tmp_path, 2))
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=30_000)
     with qtbot.waitSignal(dialog.captured, timeout=15_000):
         qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: button.text() == "已采集 2 页", timeout=5_000)

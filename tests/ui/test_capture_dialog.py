@@ -57,7 +57,11 @@ def test_pages_from_image_and_pdf_files_are_ordered_rotated_and_saved(
     assert not dialog.save_button.isEnabled()  # nothing to save yet
     photos = write_photos(tmp_path / "photos", 2)
     dialog.add_files([*photos, a_pdf_file(tmp_path / "scan.pdf")])
-    assert dialog.pages.count() == 4
+    # The pages are cropped and cleaned on a worker thread: the dialog answers at once, says it
+    # is working, and lets nothing be saved or rearranged until the pages are in.
+    assert dialog.busy and "正在处理 4 页" in dialog.summary.text() and not dialog.save_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=30_000)
+    assert dialog.pages.count() == 4 and dialog.save_button.isEnabled()
     first = dialog.draft.pages[0]
     # Move the first page to the end, rotate it, then delete the (new) first page.
     dialog.pages.setCurrentRow(0)
@@ -65,7 +69,10 @@ def test_pages_from_image_and_pdf_files_are_ordered_rotated_and_saved(
         qtbot.mouseClick(dialog.down, Qt.MouseButton.LeftButton)
     assert dialog.draft.pages[3] is first and dialog.pages.currentRow() == 3
     qtbot.mouseClick(dialog.rotate, Qt.MouseButton.LeftButton)
-    assert first.rotation == 90 and first.ready().width > first.ready().height
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=10_000)
+    turned = dialog.draft.pages[3]
+    assert turned.original is first.original and dialog.pages.currentRow() == 3
+    assert turned.rotation == 90 and turned.ready().width > turned.ready().height
     dialog.pages.setCurrentRow(0)
     qtbot.mouseClick(dialog.delete, Qt.MouseButton.LeftButton)
     assert dialog.pages.count() == 3
@@ -96,6 +103,10 @@ def test_a_file_that_is_not_an_image_is_refused_in_words(
     (tmp_path / "notes.txt").write_text("x")
     dialog.add_files([tmp_path / "notes.txt"])
     assert dialog.pages.count() == 0 and "notes.txt" in dialog.problem.text()
+    # Bytes that claim to be a photo but are not: refused in words once the worker has tried.
+    dialog.add_images([b"not really a JPEG"])
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=10_000)
+    assert dialog.pages.count() == 0 and "无法读取图片" in dialog.problem.text()
 
 
 # QtMultimedia warns about its optional back-ends (PipeWire) on machines without them.

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -37,8 +37,30 @@ from PySide6.QtWidgets import (
 from hallclient import captures
 from hallclient.i18n import _
 from hallclient.store import StoreError
+from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
+
+THUMB_SIDE = 340
+PREVIEW_SIDE = 1000
+
+
+@dataclass(frozen=True)
+class ReadyPage:
+    """A page rendered off the GUI thread, with the two pictures the dialog shows of it."""
+
+    page: captures.Page
+    thumbnail: bytes
+    preview: bytes
+
+
+def render_page(page: captures.Page) -> ReadyPage:
+    """Crop, clean up and encode a frame (about half a second a page): worker-thread work."""
+    encoded = page.ready()
+    return ReadyPage(
+        page, captures.preview_png(encoded, THUMB_SIDE), captures.preview_png(encoded, PREVIEW_SIDE)
+    )
+
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 PDF_DPI = 200
@@ -99,6 +121,11 @@ class CaptureDialog(QDialog):
         self.subject = subject
         self.draft = captures.MaterialDraft(material_code, material_name)
         self.saved: captures.CapturedMaterial | None = None
+        # Pages are rendered one by one, in the order they came, on a worker of the dialog's own:
+        # the camera's live picture and the clerk's keys go on meanwhile.
+        self._runner = TaskRunner(self)
+        self._pending = 0
+        self._shown: dict[int, ReadyPage] = {}  # id(page) -> its pictures
         # QtMultimedia is imported only when a camera is used: Any keeps it out of start-up.
         self._camera: Any = None
         self._session: Any = None
@@ -290,42 +317,76 @@ class CaptureDialog(QDialog):
                 self.show_problem(str(exc))
         self.add_images(images)
 
+    @property
+    def busy(self) -> bool:
+        """Pages still being rendered: saving and editing wait for them."""
+        return self._pending > 0
+
     def add_images(self, images: Sequence[bytes]) -> None:
-        if not images:
-            return
-        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-        try:
-            for data in images:
-                try:
-                    self.draft.add(data)
-                except OSError as exc:  # not an image after all
-                    self.show_problem(_("无法读取图片：{error}").format(error=exc))
-        finally:
-            QApplication.restoreOverrideCursor()
+        for data in images:
+            self._render(captures.Page(data), self._page_added)
+        self._refresh(self.pages.currentRow())
+
+    def _render(self, page: captures.Page, done: Any) -> None:
+        self._pending += 1
+        self._runner.run(lambda: render_page(page), done, self._page_failed)
+
+    def _page_added(self, ready: ReadyPage) -> None:
+        self._pending -= 1
+        self._shown[id(ready.page)] = ready
+        self.draft.pages.append(ready.page)
         self._refresh(len(self.draft.pages) - 1)
+
+    def _page_failed(self, exc: BaseException) -> None:
+        self._pending -= 1
+        log.warning("a captured page could not be read: %s", type(exc).__name__)
+        if isinstance(exc, (OSError, ValueError)):  # PIL's "cannot identify image file <BytesIO…>"
+            self.show_problem(_("无法读取图片：不是可识别的图片文件，或文件已损坏"))
+        else:
+            self.show_problem(_("无法读取图片：{error}").format(error=exc))
+        self._refresh(self.pages.currentRow())
 
     def move_current(self, step: int) -> None:
         row = self.pages.currentRow()
-        if row < 0 or not 0 <= row + step < len(self.draft.pages):
+        if row < 0 or self.busy or not 0 <= row + step < len(self.draft.pages):
             return
         self.draft.move(row, row + step)
         self._refresh(row + step)
 
     def rotate_current(self) -> None:
         row = self.pages.currentRow()
-        if row >= 0:
-            self.draft.rotate(row, 90)
-            self._refresh(row)
+        if row < 0 or self.busy:
+            return
+        old = self.draft.pages[row]
+
+        def turned(ready: ReadyPage) -> None:
+            self._pending -= 1
+            self._shown.pop(id(old), None)
+            self._shown[id(ready.page)] = ready
+            # Editing waits while a page renders, so the old page is still in the draft.
+            at = self.draft.pages.index(old)
+            self.draft.pages[at] = ready.page
+            self._refresh(at)
+
+        self._render(old.turned(90), turned)
+        self._refresh(row)
 
     def delete_current(self) -> None:
         row = self.pages.currentRow()
-        if row >= 0:
+        if row >= 0 and not self.busy:
+            self._shown.pop(id(self.draft.pages[row]), None)
             self.draft.delete(row)
             self._refresh(min(row, len(self.draft.pages) - 1))
 
+    def _pictures(self, page: captures.Page) -> ReadyPage:
+        ready = self._shown.get(id(page))
+        if ready is None:  # a page put in the draft by other code: render it here, once
+            ready = self._shown[id(page)] = render_page(page)
+        return ready
+
     def _thumbnail(self, page: captures.Page) -> QPixmap:
         pixmap = QPixmap()
-        pixmap.loadFromData(captures.preview_png(page.ready(), 340))
+        pixmap.loadFromData(self._pictures(page).thumbnail)
         return pixmap
 
     def _refresh(self, select: int = -1) -> None:
@@ -339,20 +400,23 @@ class CaptureDialog(QDialog):
             self.pages.setCurrentRow(select)
             self._show_page(select)
         size = sum(len(p.ready().data) for p in self.draft.pages)
-        self.summary.setText(
+        text = (
             _("共 {n} 页，约 {kb} KB").format(n=len(self.draft.pages), kb=size // 1024)
             if self.draft.pages
             else ""
         )
-        has_pages = bool(self.draft.pages)
+        if self.busy:
+            text = (text + "  " if text else "") + _("正在处理 {n} 页…").format(n=self._pending)
+        self.summary.setText(text)
+        editable = bool(self.draft.pages) and not self.busy
         for b in (self.up, self.down, self.rotate, self.delete, self.save_button):
-            b.setEnabled(has_pages)
+            b.setEnabled(editable)
 
     def _show_page(self, row: int) -> None:
         if self._camera is not None or not 0 <= row < len(self.draft.pages):
             return
         pixmap = QPixmap()
-        pixmap.loadFromData(captures.preview_png(self.draft.pages[row].ready(), 1000))
+        pixmap.loadFromData(self._pictures(self.draft.pages[row]).preview)
         self.preview.setPixmap(
             pixmap.scaled(
                 self.preview.size(),
@@ -364,7 +428,7 @@ class CaptureDialog(QDialog):
     # -- saving ---------------------------------------------------------------------------------
 
     def save(self) -> None:
-        if not self.draft.pages:
+        if not self.draft.pages or self.busy:
             return
         try:
             self.saved = self.captures.save(self.subject, self.draft)
@@ -376,4 +440,5 @@ class CaptureDialog(QDialog):
 
     def done(self, result: int) -> None:
         self._stop_camera()
+        self._runner.shutdown()
         super().done(result)
