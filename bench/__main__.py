@@ -26,6 +26,7 @@ BENCHMARKS: dict[str, str] = {
     "lookup": "bench.lookup",
     "receipt_pdf": "bench.receipt_pdf",
     "cold_start": "bench.cold_start",
+    "frozen_start": "bench.frozen_start",
     "ui_stall": "bench.ui_stall",
     "sync_throughput": "bench.sync_throughput",
     "memory_day": "bench.memory_day",
