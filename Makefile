@@ -11,9 +11,11 @@ SCREENS := $(if $(wildcard $(SHARED_SCREENS)),$(SHARED_SCREENS),$(abspath tests/
 # and PostgreSQL, which the server tests start on loopback (tests/helpers/postgres.py).
 # chromium + chromium-driver: the department page (hallserver/department.py) is driven in headless
 # Chromium over WebDriver (tests/integration/test_department_page.py).
+# sane-utils: scanimage, the counter's way to a scanner on Linux (hallclient/scanners.py); its
+# virtual "test" scanner lets the tests scan a real page through SANE.
 APT_PACKAGES := libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0 libxkbcommon-x11-0 libxkbcommon0 \
 	libegl1 libgl1 libfontconfig1 libdbus-1-3 libglib2.0-0 poppler-utils fonts-droid-fallback zbar-tools \
-	postgresql libpulse0 chromium chromium-driver
+	postgresql libpulse0 chromium chromium-driver sane-utils
 
 .PHONY: run test lint typecheck pytest bootstrap system-deps catalogs clean bench
 

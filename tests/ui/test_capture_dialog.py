@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
+import shutil
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from hallclient.captures import CaptureStore
 from hallclient.crypto import FieldCipher
+from hallclient.scanners import find_scanners
 from hallclient.store import Store
 from ui.capture.capture_dialog import CaptureDialog
 
@@ -132,3 +134,33 @@ def test_the_document_camera_shows_a_live_picture_and_takes_a_page(
     with qtbot.waitSignal(dialog.captured, timeout=10_000):
         dialog.save()
     assert set(capture_store.captured(SUBJECT)) == {"M01"}
+
+
+@pytest.mark.skipif(shutil.which("scanimage") is None, reason="SANE's scanimage is not installed")
+def test_a_page_from_a_scanner_the_system_offers(
+    qtbot: QtBot, capture_store: CaptureStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SANE with its virtual "test" flatbed only: the real scanimage, the real SANE library.
+    config = tmp_path / "sane.d"
+    config.mkdir()
+    (config / "dll.conf").write_text("test\n", encoding="utf-8")
+    monkeypatch.setenv("SANE_CONFIG_DIR", str(config))
+    dialog = CaptureDialog(
+        "M01", "申请书", capture_store, subject=SUBJECT, use_camera=False, find_scanners=find_scanners
+    )
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.source.count() == 3, timeout=30_000)  # two test scanners, then files
+    assert dialog.source.itemText(0) == "扫描仪：Noname frontend-tester"
+    assert dialog.source.currentIndex() == 2 and not dialog.shoot.isEnabled()  # files stay chosen
+    dialog.source.setCurrentIndex(0)
+    assert dialog.shoot.isEnabled() and dialog.shoot.text() == "扫描本页（空格）"
+    qtbot.keyClick(dialog, Qt.Key.Key_Space)
+    assert not dialog.shoot.isEnabled()  # one scan at a time
+    qtbot.waitUntil(lambda: dialog.pages.count() == 1 and not dialog.busy, timeout=60_000)
+    assert dialog.shoot.isEnabled() and not dialog.problem.isVisible()
+    with qtbot.waitSignal(dialog.captured, timeout=10_000) as signal:
+        qtbot.mouseClick(dialog.save_button, Qt.MouseButton.LeftButton)
+    assert signal.args[0] == "M01" and signal.args[2] == 1
+    (info,) = capture_store.captured(SUBJECT).values()
+    assert len(PdfReader(io.BytesIO(capture_store.pdf(info.capture_id))).pages) == 1

@@ -12,7 +12,7 @@ the store and emits ``captured(material_code, sha256, pages)``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from hallclient import captures
+from hallclient import captures, scanners
 from hallclient.i18n import _
 from hallclient.store import StoreError
 from ui.tasks import TaskRunner
@@ -113,6 +113,7 @@ class CaptureDialog(QDialog):
         *,
         subject: str,
         use_camera: bool = True,
+        find_scanners: Callable[[], list[scanners.Scanner]] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("captureDialog")
@@ -210,7 +211,12 @@ class CaptureDialog(QDialog):
         space.activated.connect(self.take_picture)
         self.source.currentIndexChanged.connect(self._source_changed)
 
+        self._scanning = False
         self._fill_sources(use_camera)
+        # Asking SANE for scanners can take seconds (network scanners): the list grows when it answers.
+        search = find_scanners or (scanners.find_scanners if use_camera else None)
+        if search is not None:
+            self._runner.run(search, self._scanners_found, pool="io")
         self._refresh()
         self.resize(1100, 720)
 
@@ -232,13 +238,29 @@ class CaptureDialog(QDialog):
         self.source.blockSignals(False)
         self._source_changed()
 
+    def _scanners_found(self, found: list[scanners.Scanner]) -> None:
+        files_at = self.source.count() - 1
+        self.source.blockSignals(True)
+        for scanner in found:
+            self.source.insertItem(files_at, _("扫描仪：{name}").format(name=scanner.label), scanner)
+            files_at += 1
+        self.source.blockSignals(False)
+
+    def _scanner(self) -> scanners.Scanner | None:
+        data = self.source.currentData()
+        return data if isinstance(data, scanners.Scanner) else None
+
     def _source_changed(self) -> None:
         self._stop_camera()
         device = self.source.currentData()
-        if device is not None:
+        scanner = self._scanner()
+        if device is not None and scanner is None:
             self._start_camera(device)
-        self.shoot.setEnabled(self._camera is not None)
-        if self._camera is None:
+        self.shoot.setEnabled((self._camera is not None or scanner is not None) and not self._scanning)
+        self.shoot.setText(_("扫描本页（空格）") if scanner else _("拍摄本页（空格）"))
+        if scanner is not None:
+            self.preview.setText(_("把材料放在扫描仪上，按空格扫描一页"))
+        elif self._camera is None:
             self.preview.setText(_("没有高拍仪：请从文件添加（图片或 PDF）"))
 
     def _start_camera(self, device: object) -> None:
@@ -279,8 +301,35 @@ class CaptureDialog(QDialog):
             )
 
     def take_picture(self) -> None:
-        if self._image_capture is not None and self._image_capture.isReadyForCapture():
+        scanner = self._scanner()
+        if scanner is not None:
+            self._scan(scanner)
+        elif self._image_capture is not None and self._image_capture.isReadyForCapture():
             self._image_capture.capture()
+
+    def _scan(self, scanner: scanners.Scanner) -> None:
+        if self._scanning:
+            return
+        self._scanning = True
+        self.shoot.setEnabled(False)
+        self.preview.setText(_("正在扫描…"))
+
+        def finished() -> None:
+            self._scanning = False
+            self.shoot.setEnabled(self._camera is not None or self._scanner() is not None)
+            if self._scanner() is not None:
+                self.preview.setText(_("把材料放在扫描仪上，按空格扫描一页"))
+
+        def scanned(png: bytes) -> None:
+            finished()
+            self.show_problem("")
+            self.add_images([png])
+
+        def failed(exc: BaseException) -> None:
+            finished()
+            self.show_problem(str(exc))
+
+        self._runner.run(lambda: scanners.scan_page(scanner), scanned, failed, pool="io")
 
     def _captured_image(self, _id: int, image: QImage) -> None:
         self.add_images([image_bytes(image, "JPG")])
