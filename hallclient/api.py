@@ -309,6 +309,13 @@ class PlatformClient:
     def supervision_staff(self) -> wire.StaffResponse:
         return self._parse(wire.StaffResponse, self._call("GET", "/supervision/staff"))
 
+    def enrol_totp(self, clerk_id: int, *, reset: bool = False) -> wire.TotpEnrolment:
+        """Bind the clerk's authenticator (admin only); 409 ``totp_already_enrolled`` without reset."""
+        body = wire.TotpEnrolRequest(reset=reset)
+        return self._parse(
+            wire.TotpEnrolment, self._call("POST", f"/admin/clerks/{clerk_id}/totp", body=body)
+        )
+
     def supervision_export(
         self,
         what: wire.ExportWhat,

@@ -731,10 +731,31 @@ class StaffMember(WireModel):
     staff_no: str
     role: str
     disabled: bool = False
+    # When the account's authenticator (动态口令) was bound; None: password only.
+    totp_enrolled_at: dt.datetime | None = None
 
 
 class StaffResponse(WireModel):
     staff: list[StaffMember]
+
+
+# -- second-factor enrolment by the hall's admin ------------------------------------------
+
+
+class TotpEnrolRequest(WireModel):
+    # Replace an existing enrolment (a lost or new phone): the old secret and codes stop working.
+    reset: bool = False
+
+
+class TotpEnrolment(WireModel):
+    """Shown once to the admin and never retrievable again: only hashes of the codes are kept."""
+
+    clerk_id: int
+    uri: str = Field(repr=False, description="otpauth:// URI, the QR code's content")
+    secret: str = Field(repr=False, description="Base32, for typing into the app by hand")
+    recovery_codes: list[str] = Field(repr=False, description="Ten one-time recovery codes")
+    enrolled_at: dt.datetime
+    replaced: bool = Field(description="An earlier secret and its recovery codes were voided")
 
 
 class ExportWhat(StrEnum):

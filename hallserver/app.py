@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from hallclient import wire
 from hallserver import __version__, licenses, queue, security, supervision, sync_ops, verify_page, visits
+from hallserver.admin import router as admin_router
 from hallserver.changes import booking_to_wire
 from hallserver.db import session_factory
 from hallserver.department import router as department_router
@@ -38,6 +39,7 @@ def create_app(engine: Engine, *, clock: Clock = security.utcnow) -> FastAPI:
     app.add_middleware(BodySizeLimit)
     app.include_router(_router(), prefix=wire.API_PREFIX)
     app.include_router(supervision.router, prefix=wire.API_PREFIX)
+    app.include_router(admin_router, prefix=wire.API_PREFIX)
     app.include_router(uploads_router(), prefix=wire.API_PREFIX)
     app.include_router(department_router())
     return app

@@ -8,7 +8,7 @@ clerk with 403. The figures are defined in :mod:`hallserver.stats`.
 - ``GET  /supervision/overdue``, ``GET /supervision/corrections``: 超时预警 and 补正预警, as of today
 - ``GET  /supervision/follow-ups``; ``POST …/{case_no}/assign | result | close``
 - ``GET  /supervision/bursts``; ``POST …/{case_no}/review``
-- ``GET  /supervision/staff``: who a follow-up can be assigned to
+- ``GET  /supervision/staff``: who a follow-up can be assigned to, and who has a second factor
 - ``GET  /supervision/export``: ratings, figures or follow-ups as CSV or xlsx, no citizen identity
 """
 
@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Response
 from fastapi import Path as PathParam
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -139,13 +139,22 @@ def corrections(
 
 
 @router.get("/staff", response_model=wire.StaffResponse)
-def staff(db: Db, who: Supervisor) -> wire.StaffResponse:
-    """The hall's accounts, for assigning follow-ups and filtering by clerk."""
+def staff(db: Db, who: Supervisor, response: Response) -> wire.StaffResponse:
+    """The hall's accounts, for assigning follow-ups, filtering by clerk and the admin's 动态口令 tab."""
+    # Who still signs in with a password alone is security information: not for shared caches.
+    response.headers["Cache-Control"] = "no-store"
     with db() as s:
         rows = s.scalars(select(Clerk).where(Clerk.hall_code == who.hall_code).order_by(Clerk.staff_no)).all()
         return wire.StaffResponse(
             staff=[
-                wire.StaffMember(id=c.id, name=c.name, staff_no=c.staff_no, role=c.role, disabled=c.disabled)
+                wire.StaffMember(
+                    id=c.id,
+                    name=c.name,
+                    staff_no=c.staff_no,
+                    role=c.role,
+                    disabled=c.disabled,
+                    totp_enrolled_at=c.totp_enrolled_at,
+                )
                 for c in rows
             ]
         )

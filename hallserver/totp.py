@@ -19,6 +19,8 @@ import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from hallclient import qr
+
 STEP_SECONDS = 30
 DIGITS = 6
 # Steps either side of the server's own that are still accepted (phone clocks drift).
@@ -101,14 +103,8 @@ def check_recovery_code(stored_hash: str, code: str) -> bool:
 
 
 def qr_matrix(text: str) -> list[list[bool]]:
-    """The QR code's modules (True: dark), by reportlab's encoder (already a dependency)."""
-    from reportlab.graphics.barcode import qrencoder
-
-    qr = qrencoder.QRCode(None, qrencoder.QRErrorCorrectLevel.M)
-    qr.addData(text)
-    qr.make()
-    n = qr.getModuleCount()
-    return [[bool(qr.isDark(r, c)) for c in range(n)] for r in range(n)]
+    """The QR code's modules (True: dark); the admin's window draws the same ones (hallclient.qr)."""
+    return qr.qr_matrix(text)
 
 
 def qr_terminal(text: str, *, border: int = 2) -> str:
