@@ -2,7 +2,9 @@
 
 Figures and charts for a date range (last month by default) filtered by window and
 item, the 超时/补正预警 lists, the 整改 follow-ups to assign, answer and close, the
-rating bursts to review, spreadsheet exports and the one-page monthly PDF.
+rating bursts to review, spreadsheet exports and the one-page monthly PDF. The hall's
+admin also gets 账号与动态口令: who has a second factor, and binding one (ui/supervisor/
+enrolment_dialog.py shows the QR code and recovery codes once).
 
 Every server call runs on the runner's io pool; the GUI thread only shows what
 comes back. A refresh answered after a newer one was asked for is dropped.
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -38,6 +40,7 @@ from hallclient import wire
 from hallclient.api import PlatformClient, PlatformError
 from hallclient.counter import ClerkSession
 from hallclient.i18n import N_, _
+from ui.supervisor.accounts_panel import AccountsPanel
 from ui.supervisor.bursts_panel import BurstsPanel
 from ui.supervisor.figures_panel import FiguresPanel
 from ui.supervisor.fmt import GROUP_NAMES, PERIOD_NAMES, last_month, this_month
@@ -48,6 +51,8 @@ from ui.tasks import TaskRunner
 log = logging.getLogger(__name__)
 
 SUPERVISOR_ROLES = ("supervisor", "admin")
+# Binding clerks' authenticators is the admin's alone (the server says 403 to anyone else).
+ADMIN_ROLE = "admin"
 EXPORTS: list[tuple[wire.ExportWhat, str]] = [
     (wire.ExportWhat.FIGURES, N_("指标表")),
     (wire.ExportWhat.RATINGS, N_("评价明细（匿名）")),
@@ -132,6 +137,7 @@ class SupervisorWindow(QMainWindow):
         self.last_export: Path | None = None
         self.last_report: bytes | None = None
         self.preview: QWidget | None = None
+        self.enrolment_dialog: QWidget | None = None
         self.loading = False
         self._generation = 0
         self._closed = False
@@ -242,6 +248,11 @@ class SupervisorWindow(QMainWindow):
         self.tabs.addTab(self.warnings, _("超时与补正预警"))
         self.tabs.addTab(self.follow_ups, _("差评整改"))
         self.tabs.addTab(self.bursts, _("集中评价复核"))
+        self.accounts: AccountsPanel | None = None
+        if session.clerk.role == ADMIN_ROLE:
+            self.accounts = AccountsPanel()
+            self.accounts.enrol_requested.connect(self.enrol_totp)
+            self.tabs.addTab(self.accounts, _("账号与动态口令"))
 
         central = QWidget()
         lay = QVBoxLayout(central)
@@ -342,6 +353,8 @@ class SupervisorWindow(QMainWindow):
             self.item_filter.addItem(item.name, item.code)
         self.staff = staff.staff
         self.follow_ups.set_staff(staff.staff)
+        if self.accounts is not None:
+            self.accounts.show_staff(staff.staff)
         self.refresh()
 
     def refresh(self) -> None:
@@ -452,6 +465,37 @@ class SupervisorWindow(QMainWindow):
 
         self._run(lambda: api.review_burst(case_no, verdict, note), done)
 
+    # -- second-factor enrolment (admin) -----------------------------------------------------
+
+    def enrol_totp(self, clerk_id: int, reset: bool) -> None:
+        """Bind (or re-bind) the clerk's authenticator and show the result once."""
+        member = next((m for m in self.staff if m.id == clerk_id), None)
+        if member is None:
+            return
+        api = self.api
+
+        def done(enrolment: wire.TotpEnrolment) -> None:
+            from ui.supervisor.enrolment_dialog import EnrolmentDialog
+
+            if self.enrolment_dialog is not None:
+                self.enrolment_dialog.close()
+            dialog = EnrolmentDialog(enrolment, member, parent=self)
+            dialog.setWindowModality(Qt.WindowModality.WindowModal)
+            self.enrolment_dialog = dialog
+            dialog.show()
+            self.say(_("{name} 的动态口令已绑定；备用码只显示这一次").format(name=member.name))
+            # Separately: the one showing of the codes must not depend on the list reloading.
+            self._run(api.supervision_staff, self._got_staff)
+
+        self.say(_("正在绑定动态口令…"))
+        self._run(lambda: api.enrol_totp(clerk_id, reset=reset), done)
+
+    def _got_staff(self, staff: wire.StaffResponse) -> None:
+        self.staff = staff.staff
+        self.follow_ups.set_staff(staff.staff)
+        if self.accounts is not None:
+            self.accounts.show_staff(staff.staff)
+
     # -- exports and the monthly report ------------------------------------------------------
 
     def export(self, what: wire.ExportWhat, fmt: wire.ExportFormat) -> None:
@@ -545,4 +589,6 @@ class SupervisorWindow(QMainWindow):
         self._closed = True
         if self.preview is not None:
             self.preview.close()
+        if self.enrolment_dialog is not None:
+            self.enrolment_dialog.close()  # wipes the secret and the codes
         super().closeEvent(event)
