@@ -722,6 +722,23 @@ def test_a_scanned_booking_slip_opens_the_lookup_wherever_the_focus_is_but_typin
     assert notes.toPlainText() == code + "\n"
 
 
+def test_a_scan_with_no_field_focused_still_opens_the_lookup(qtbot: QtBot, mw: ClerkMainWindow) -> None:
+    mw.activateWindow()
+    qtbot.waitUntil(mw.isActiveWindow, timeout=5_000)
+    focused = QApplication.focusWidget()
+    if focused is not None:
+        focused.clearFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is None, timeout=5_000)
+    code = booking_code(9)
+    qtbot.keyClicks(mw, code)  # the keys go to the window itself
+    qtbot.keyClick(mw, Key.Key_Return)
+    dialog: LookupDialog = wait_dialog(qtbot, mw, LookupDialog)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=WAIT_MS)
+    assert dialog.query.text() == code
+    qtbot.keyClick(dialog, Key.Key_Escape)
+    wait_closed(qtbot, mw, dialog)
+
+
 def test_a_scanned_id_card_fills_a_walk_ins_id_number(
     qtbot: QtBot, mw: ClerkMainWindow, rig: CounterRig, window2: CounterRig, shots: Path
 ) -> None:

@@ -50,10 +50,10 @@ class ScannerFilter(QObject):
         self._following = False
 
     def follow_focus(self, app: QApplication) -> None:
+        """Watch whichever widget of the window has the focus, from now on."""
         if self._following:
             return
         self._following = True
-        """Watch whichever widget of the window has the focus, from now on."""
         app.focusChanged.connect(self._focus_moved)
         self._focus_moved(None, app.focusWidget())
 
@@ -68,16 +68,24 @@ class ScannerFilter(QObject):
         if self._watched is not None and isValid(self._watched):
             self._watched.removeEventFilter(self)
         self._watched = None
-        if now is not None and now.window() is self.window:
-            now.installEventFilter(self)
-            self._watched = now
+        # With no widget focused, keys go to the window itself: a scan then must not be lost.
+        target = now if now is not None and now.window() is self.window else None
+        if target is None and now is None and self.window.isActiveWindow():
+            target = self.window
+        if target is not None:
+            target.installEventFilter(self)
+            self._watched = target
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt's name)
         if self._replaying or event.type() != QEvent.Type.KeyPress or not isinstance(event, QKeyEvent):
             return False
         # Only keys meant for the clerk's window: a dialog of its own handles its own typing.
         focus = QApplication.focusWidget()
-        if focus is None or focus.window() is not self.window or watched is not focus:
+        if focus is None:
+            if watched is not self.window:
+                return False
+            focus = self.window  # no widget has the focus: the keys are the window's
+        elif focus.window() is not self.window or watched is not focus:
             return False
         now = self.clock()
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
