@@ -185,9 +185,11 @@ def test_admin_binds_clerk2s_authenticator_from_the_tab(
 
     # The list now says clerk2 has a second factor; the button offers to re-bind.
     qtbot.waitUntil(lambda: panel.table.item(row_of(panel, "ZW-0112"), 3).text().startswith("已绑定"))
-    assert dt.date.today().isoformat() in panel.table.item(row_of(panel, "ZW-0112"), 3).text()
+    day = enrolment.enrolled_at.astimezone().date().isoformat()
+    assert panel.table.item(row_of(panel, "ZW-0112"), 3).text() == f"已绑定（{day}）"
     panel.table.selectRow(row_of(panel, "ZW-0112"))
     assert panel.enrol_button.text() == "重新绑定"
+    assert w.grab().save(str(shots / "accounts_tab.png"))
 
     # Closing wipes the secret, the URI and the codes from the dialog.
     secret, codes, uri = enrolment.secret, list(enrolment.recovery_codes), enrolment.uri
