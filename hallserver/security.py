@@ -219,7 +219,8 @@ def _second_factor(
             403,
             "totp_not_enrolled",
             f"{hall.name}要求用密码和动态口令两种方式登录，此账号还没有绑定动态口令；"
-            f"请大厅管理员执行 hallserver clerk enrol-totp {clerk.username} --hall {hall.code} 绑定后再登录",
+            "请大厅管理员在监管窗口“账号与动态口令”中为此账号绑定，"
+            f"或执行 hallserver clerk enrol-totp {clerk.username} --hall {hall.code}，绑定后再登录",
         )
     if factors.recovery_code:
         attempt.factor = "recovery_code"
