@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -69,3 +69,19 @@ def create_schema(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def begin_write(s: Session) -> None:
+    """Open the session's transaction as a writer: on SQLite, take the write lock now.
+
+    pysqlite starts a transaction only at the first INSERT/UPDATE, so reads before
+    it run outside any transaction. A transaction that reads, holds a snapshot and
+    writes later (a push applying a batch) must not start deferred: when another
+    connection commits in between, SQLite refuses the upgrade at once with
+    "database is locked" instead of waiting. BEGIN IMMEDIATE waits (the busy
+    timeout) for the lock up front and keeps it to the commit; SQLite has one
+    writer at a time anyway. Call it before the transaction's first statement.
+    PostgreSQL needs nothing: its rows are locked as they are written.
+    """
+    if s.get_bind().dialect.name == "sqlite":
+        s.execute(text("BEGIN IMMEDIATE"))

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from hallclient.signing import generate_private_key
-from hallserver.models import AppliedOp, Booking, Case, Document, Rating, Ticket
+from hallserver.models import AppliedOp, Booking, Case, ChangeLog, Document, Rating, Ticket
 
 
 def push(
@@ -428,3 +428,88 @@ def test_rating_for_another_halls_case_is_rejected(
     assert push(client, window1, op("rating_given", rating_payload(case_no(1))))[0]["status"] == "applied"
     with sessions() as s:
         assert s.get(Rating, case_no(1)).hall_code == "DEMO"  # type: ignore[union-attr]
+
+
+def _transfer_to_a_missing_window(ticket_no: str) -> dict[str, Any]:
+    # _transfer changes the ticket before it finds the target window missing: only the
+    # op's savepoint undoes that.
+    return {
+        "ticket_no": ticket_no,
+        "state": "transferred",
+        "window_no": 1,
+        "at": "2026-03-02T10:00:00+08:00",
+        "to_window": 99,
+        "to_item": None,
+        "note": "转窗口办理",
+    }
+
+
+def _batch_with_a_rejected_op_in_the_middle() -> list[dict[str, Any]]:
+    return [
+        op("case_decided", case_payload(case_no(1))),
+        op(
+            "ticket_state",
+            {"ticket_no": "A002", "state": "serving", "window_no": 1, "at": "2026-03-02T10:00:00+08:00"},
+        ),
+        op("ticket_state", _transfer_to_a_missing_window("A003")),
+        op("case_decided", case_payload(case_no(2), ticket_no="A002")),
+        op("rating_given", rating_payload(case_no(2))),
+    ]
+
+
+def test_a_rejected_op_in_a_batch_rolls_back_alone(
+    client: TestClient, window1: Counter, sessions: sessionmaker[Session]
+) -> None:
+    with sessions() as s:
+        before = s.scalar(select(Ticket).where(Ticket.ticket_no == "A003"))
+        assert before is not None
+        a003 = (before.state, before.window_no, before.note)
+        changes_before = len(s.scalars(select(ChangeLog)).all())
+    ops = _batch_with_a_rejected_op_in_the_middle()
+    results = push(client, window1, *ops)
+    assert [r["status"] for r in results] == ["applied", "applied", "rejected", "applied", "applied"]
+    assert "99" in results[2]["detail"]
+    with sessions() as s:
+        assert {c.case_no for c in s.scalars(select(Case))} == {case_no(1), case_no(2)}
+        assert s.get(Rating, case_no(2)) is not None
+        after = s.scalar(select(Ticket).where(Ticket.ticket_no == "A003"))
+        assert after is not None and (after.state, after.window_no, after.note) == a003
+        a002 = s.scalar(select(Ticket).where(Ticket.ticket_no == "A002"))
+        assert a002 is not None and (a002.state, a002.window_no) == ("done", 1)
+        recorded = {a.op_id: (a.status, a.detail, a.kind) for a in s.scalars(select(AppliedOp))}
+        assert recorded == {
+            o["op_id"]: (r["status"], r["detail"], o["kind"]) for o, r in zip(ops, results, strict=True)
+        }
+        # A002 changed twice (serving, then done by the decision); the rejected op left no change.
+        new = s.scalars(select(ChangeLog).where(ChangeLog.seq > 0).order_by(ChangeLog.seq)).all()
+        keys = [c.key for c in new[changes_before:]]
+        assert keys == ["2026-03-02/A002", "2026-03-02/A002"]
+        assert [c.data["state"] for c in new[changes_before:]] == ["serving", "done"]
+
+
+def test_a_resent_batch_is_answered_as_duplicates_with_the_first_details(
+    client: TestClient, window1: Counter, sessions: sessionmaker[Session]
+) -> None:
+    ops = _batch_with_a_rejected_op_in_the_middle()
+    first = push(client, window1, *ops)
+    with sessions() as s:
+        changes = len(s.scalars(select(ChangeLog)).all())
+    again = push(client, window1, *ops)
+    assert [r["status"] for r in again] == ["duplicate"] * len(ops)
+    assert [r["detail"] for r in again] == [r["detail"] for r in first]
+    with sessions() as s:
+        assert len(s.scalars(select(Case)).all()) == 2
+        assert len(s.scalars(select(AppliedOp)).all()) == len(ops)
+        assert len(s.scalars(select(ChangeLog)).all()) == changes
+
+
+def test_a_batch_partly_applied_before_is_answered_op_by_op(
+    client: TestClient, window1: Counter, sessions: sessionmaker[Session]
+) -> None:
+    ops = _batch_with_a_rejected_op_in_the_middle()
+    first = push(client, window1, *ops[:3])
+    results = push(client, window1, *ops)
+    assert [r["status"] for r in results] == ["duplicate", "duplicate", "duplicate", "applied", "applied"]
+    assert [r["detail"] for r in results[:3]] == [r["detail"] for r in first]
+    with sessions() as s:
+        assert len(s.scalars(select(AppliedOp)).all()) == len(ops)
