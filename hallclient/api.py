@@ -198,6 +198,12 @@ class PlatformClient:
         )
         return content
 
+    def earlier_materials(self, holder_id: str, ticket_no: str) -> wire.EarlierMaterialsResponse:
+        params = {"holder_id": holder_id, "ticket_no": ticket_no}
+        return self._parse(
+            wire.EarlierMaterialsResponse, self._call("GET", "/earlier-materials", params=params)
+        )
+
     def windows(self) -> wire.WindowsResponse:
         return self._parse(wire.WindowsResponse, self._call("GET", "/windows"))
 

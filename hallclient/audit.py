@@ -43,6 +43,7 @@ class AuditAction(StrEnum):
     PURGE = "purge"
     CONFIG = "config"
     PRIORITY = "priority"  # 绿色通道: a ticket marked with a priority category, and why
+    CONSENT = "consent"  # the citizen agreed (or not) on the citizen screen, e.g. to re-use earlier materials
 
 
 @dataclass(frozen=True)

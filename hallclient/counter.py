@@ -41,6 +41,7 @@ from hallclient.papers import (
     VisitMaterial,
     VisitReceipt,
 )
+from hallclient.reuse import ReuseOffer, match_earlier
 from hallclient.sessions import SignInGuard, SignInRefused
 from hallclient.signing import sign_fields
 from hallclient.store import CaseView, Store
@@ -120,6 +121,8 @@ class ServiceContext:
     # Materials the e-license registry holds for this applicant (kept in memory for this case only).
     licenses: Mapping[str, LicenseMatch] = field(default_factory=dict)
     visit: Visit | None = None
+    # Materials the applicant handed in for earlier cases, offered again (kept in memory for this case only).
+    reuse: Mapping[str, ReuseOffer] = field(default_factory=dict)
 
     @property
     def category(self) -> wire.TicketCategory:
@@ -864,8 +867,14 @@ class Counter:
     def _visit_context(self, ctx: ServiceContext, visit: Visit) -> ServiceContext:
         checklist = visit.checklist_item()
         licenses = {k: v for k, v in ctx.licenses.items() if any(m.code == k for m in checklist.materials)}
+        reuse = {k: v for k, v in ctx.reuse.items() if any(m.code == k for m in checklist.materials)}
         return ServiceContext(
-            ticket=ctx.ticket, booking=ctx.booking, item=checklist, licenses=licenses, visit=visit
+            ticket=ctx.ticket,
+            booking=ctx.booking,
+            item=checklist,
+            licenses=licenses,
+            visit=visit,
+            reuse=reuse,
         )
 
     def _item_context(self, ctx: ServiceContext, visit: Visit, item: wire.ServiceItem) -> ServiceContext:
@@ -878,8 +887,16 @@ class Counter:
             for item_code, material in row.uses:
                 if item_code == item.code:
                     licenses[material] = LicenseMatch(material, match.license, match.usable)
+        reuse: dict[str, ReuseOffer] = {}
+        for row in visit.materials:
+            offer = ctx.reuse.get(row.key)
+            if offer is None:
+                continue
+            for item_code, material in row.uses:
+                if item_code == item.code:
+                    reuse[material] = dataclasses.replace(offer, material_code=material)
         return ServiceContext(
-            ticket=ctx.ticket, booking=ctx.booking, item=item, licenses=licenses, visit=visit
+            ticket=ctx.ticket, booking=ctx.booking, item=item, licenses=licenses, visit=visit, reuse=reuse
         )
 
     def decide_in_visit(
@@ -981,7 +998,7 @@ class Counter:
             case = self.store.case(d.case_no)
             for m in case.materials if case else ():
                 checks.setdefault(f"{d.item_code}/{m.code}", (MaterialCheck(m.status), m.note))
-        received = (MaterialCheck.ORIGINAL_SEEN, MaterialCheck.COPY_TAKEN, MaterialCheck.E_LICENSE)
+        received = decisions.RECEIVED
         materials = []
         for row in visit.materials:
             found = [checks[f"{i}/{m}"] for i, m in row.uses if f"{i}/{m}" in checks]
@@ -992,9 +1009,9 @@ class Counter:
                 VisitMaterial(
                     name=row.name,
                     check=check,
-                    copies=0 if check is MaterialCheck.E_LICENSE else row.copies,
+                    copies=0 if check in decisions.NOT_ON_PAPER else row.copies,
                     used_for=[visit.item(i).name for i in row.item_codes if visit.decided_item(i)],
-                    source=note if check is MaterialCheck.E_LICENSE else "",
+                    source=note if check in decisions.NOT_ON_PAPER else "",
                 )
             )
         promised = [d.promised_date for d in visit.decided if d.promised_date is not None]
@@ -1163,6 +1180,45 @@ class Counter:
         except PlatformError as exc:
             raise CounterError(exc.message) from None
 
+    # -- earlier submissions (复用既往材料) -----------------------------------------------
+
+    def earlier_materials(self, ctx: ServiceContext, holder_id: str) -> dict[str, ReuseOffer]:
+        """This item's materials the applicant already handed in for an earlier case, still usable.
+
+        Offers only: each stands for its material once the citizen agrees (``record_reuse_consent``).
+        Never stored on this counter.
+        """
+        self._require_session()
+        if ctx.item is None or not any(m.reuse_days > 0 for m in ctx.item.materials):
+            return {}
+        try:
+            found = self.api.earlier_materials(holder_id, ctx.ticket.ticket_no).materials
+        except Unreachable:
+            raise CounterError(_("暂时连不上服务器（离线），不能复用既往材料，请收取纸质材料。")) from None
+        except PlatformError as exc:
+            raise CounterError(exc.message) from None
+        return match_earlier(ctx.item, found)
+
+    def record_reuse_consent(
+        self, ctx: ServiceContext, offers: Mapping[str, ReuseOffer], agreed: bool
+    ) -> ServiceContext:
+        """The citizen's answer on the citizen screen: agreed offers may now stand for their materials.
+
+        Audited either way (which earlier cases, never who the citizen is); a refusal leaves paper.
+        """
+        self._require_session()
+        now = self.clock()
+        cases = ",".join(sorted({o.earlier.case_no for o in offers.values()}))
+        detail = f"{'agreed' if agreed else 'refused'}: {','.join(sorted(offers))} from {cases}"
+        self.store.audit(AuditAction.CONSENT, ctx.ticket.ticket_no, detail, now)
+        log.info("reuse consent %s for %d materials", "given" if agreed else "refused", len(offers))
+        if not agreed:
+            return dataclasses.replace(ctx, reuse={k: v for k, v in ctx.reuse.items() if k not in offers})
+        reuse = dict(ctx.reuse)
+        for code, offer in offers.items():
+            reuse[code] = dataclasses.replace(offer, consented_at=now)
+        return dataclasses.replace(ctx, reuse=reuse)
+
     # -- overdue ----------------------------------------------------------------------
 
     def overdue(self) -> list[OverdueEntry]:
@@ -1243,6 +1299,7 @@ class Counter:
         item, findings = self._item_and_findings(ctx, checks)
         self._check(decisions.check_accept, item, findings)
         self._check(decisions.check_e_licenses, item, findings, ctx.licenses)
+        self._check(decisions.check_reused, item, findings, ctx.reuse)
         promised, warnings = self.promised_date(self.clock().date(), item.promised_days)
         return self._decide(
             ctx,
@@ -1268,6 +1325,7 @@ class Counter:
         item, findings = self._item_and_findings(ctx, checks)
         self._check(decisions.check_correction, item, findings)
         self._check(decisions.check_e_licenses, item, findings, ctx.licenses)
+        self._check(decisions.check_reused, item, findings, ctx.reuse)
         days = self.config.decisions.correction_working_days
         deadline, warnings = self.promised_date(self.clock().date(), days) if days else (None, [])
         return self._decide(
@@ -1319,6 +1377,7 @@ class Counter:
         item, findings = self._item_and_findings(ctx, checks)
         self._check(decisions.check_instant, item, findings)
         self._check(decisions.check_e_licenses, item, findings, ctx.licenses)
+        self._check(decisions.check_reused, item, findings, ctx.reuse)
         return self._decide(
             ctx,
             item,
@@ -1416,6 +1475,9 @@ class Counter:
             match = ctx.licenses.get(code)
             if f.check is MaterialCheck.E_LICENSE and match is not None:
                 findings[code] = MaterialFinding(f.check, match.source_note())
+            offer = ctx.reuse.get(code)
+            if f.check is MaterialCheck.REUSED and offer is not None and offer.consented_at is not None:
+                findings[code] = MaterialFinding(f.check, offer.source_note(), offer.reused_from())
         return ctx.item, findings
 
     @staticmethod

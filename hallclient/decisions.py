@@ -18,6 +18,7 @@ from hallclient.domain import HallInfo, MaterialCheck, ReceivedMaterial
 from hallclient.elicenses import LicenseMatch
 from hallclient.i18n import N_, _
 from hallclient.papers import CaseHeader, MaterialProblem
+from hallclient.reuse import ReuseOffer
 
 
 class DecisionRefused(ValueError):
@@ -42,9 +43,14 @@ class MaterialFinding:
 
     check: MaterialCheck
     note: str = ""
+    # REUSED: the earlier submission the citizen agreed to, kept with the case.
+    reused_from: wire.ReusedFrom | None = None
 
 
 Findings = Mapping[str, MaterialFinding]
+# Provided at the counter (§32 counts them as submitted); the last two without a paper.
+NOT_ON_PAPER = (MaterialCheck.E_LICENSE, MaterialCheck.REUSED)
+RECEIVED = (MaterialCheck.ORIGINAL_SEEN, MaterialCheck.COPY_TAKEN, *NOT_ON_PAPER)
 
 
 def findings_from_checks(checks: Mapping[str, MaterialCheck]) -> dict[str, MaterialFinding]:
@@ -112,6 +118,22 @@ def check_e_licenses(
         )
 
 
+def check_reused(item: wire.ServiceItem, findings: Findings, offers: Mapping[str, ReuseOffer]) -> None:
+    """复用既往材料 only where an earlier submission was offered and the citizen agreed to it."""
+    names = {m.code: m.name for m in item.materials}
+    unsupported = [
+        names.get(code, code)
+        for code, f in findings.items()
+        if f.check is MaterialCheck.REUSED and not (code in offers and offers[code].consented_at is not None)
+    ]
+    if unsupported:
+        raise DecisionRefused(
+            _("以下材料没有经群众同意复用的既往材料，请核验纸质材料：{names}").format(
+                names="、".join(unsupported)
+            )
+        )
+
+
 def check_rejection(reasons: list[str], legal_basis: str) -> list[str]:
     cleaned = [r.strip() for r in reasons if r.strip()]
     if not cleaned:
@@ -132,7 +154,13 @@ def check_instant(item: wire.ServiceItem, findings: Findings) -> None:
 def checked_materials(item: wire.ServiceItem, findings: Findings) -> list[wire.CheckedMaterial]:
     return [
         wire.CheckedMaterial(
-            code=m.code, name=m.name, status=findings[m.code].check.value, note=findings[m.code].note.strip()
+            code=m.code,
+            name=m.name,
+            status=findings[m.code].check.value,
+            note=findings[m.code].note.strip(),
+            reused_from=findings[m.code].reused_from
+            if findings[m.code].check is MaterialCheck.REUSED
+            else None,
         )
         for m in item.materials
         if m.code in findings
@@ -141,17 +169,16 @@ def checked_materials(item: wire.ServiceItem, findings: Findings) -> list[wire.C
 
 def received_materials(item: wire.ServiceItem, p: wire.CaseDecidedPayload) -> list[ReceivedMaterial]:
     copies = {m.code: m.copies for m in item.materials}
-    received = (MaterialCheck.ORIGINAL_SEEN, MaterialCheck.COPY_TAKEN, MaterialCheck.E_LICENSE)
     return [
         ReceivedMaterial(
             name=m.name,
             check=MaterialCheck(m.status),
-            # No paper copy is kept of what the registry supplies.
-            copies=0 if m.status == MaterialCheck.E_LICENSE else copies.get(m.code, 1),
-            source=m.note if m.status == MaterialCheck.E_LICENSE else "",
+            # No paper copy is kept of what the registry or an earlier case supplies.
+            copies=0 if m.status in NOT_ON_PAPER else copies.get(m.code, 1),
+            source=m.note if m.status in NOT_ON_PAPER else "",
         )
         for m in p.materials
-        if MaterialCheck(m.status) in received
+        if MaterialCheck(m.status) in RECEIVED
     ]
 
 

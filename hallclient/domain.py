@@ -15,6 +15,7 @@ class MaterialCheck(StrEnum):
     MISSING = "missing"
     WRONG = "wrong"
     E_LICENSE = "e_license"  # 由电子证照提供: the registry holds it, no paper asked for
+    REUSED = "reused"  # 复用既往材料: the citizen agreed to re-use what an earlier case received
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class ReceivedMaterial:
     name: str
     check: MaterialCheck
     copies: int = 1
-    source: str = ""  # for an e-license: its type and number, printed on the receipt
+    source: str = ""  # for an e-license its type and number, for a re-used one its case: on the receipt
 
 
 @dataclass(frozen=True)

@@ -118,6 +118,11 @@ class Material(WireModel):
     license_types: list[str] = Field(
         default_factory=list, description="E-license types (电子证照类型代码) that satisfy this material"
     )
+    reuse_days: int = Field(
+        default=0,
+        ge=0,
+        description="Days a copy submitted in an earlier case stays usable for this material (0: never re-used)",
+    )
 
 
 class ServiceItem(WireModel):
@@ -345,6 +350,25 @@ class ELicensesResponse(WireModel):
 class LicensePurpose(StrEnum):
     LIST = "list"  # finding which materials the registry already holds
     VIEW = "view"  # the clerk opened the license to look at it
+    REUSE = "reuse"  # finding materials the applicant submitted in earlier cases
+
+
+class EarlierMaterial(WireModel):
+    """A material the served applicant submitted in an earlier case, still usable: its facts, never its file."""
+
+    case_no: str
+    item_code: str
+    item_name: str
+    material_code: str
+    material_name: str
+    submitted_at: dt.datetime
+    valid_until: dt.date = Field(description="Last day it may be re-used (the earlier item's reuse_days)")
+    sha256: str
+    pages: int
+
+
+class EarlierMaterialsResponse(WireModel):
+    materials: list[EarlierMaterial]
 
 
 # -- sync ---------------------------------------------------------------------
@@ -366,11 +390,25 @@ class Decision(StrEnum):
     COMPLETE = "complete"  # 办结 (即办件)
 
 
+class ReusedFrom(WireModel):
+    """复用既往材料: which earlier submission stands for this material, and when the citizen agreed.
+
+    Dates are ISO strings: the counter's store keeps materials as plain JSON.
+    """
+
+    case_no: str = Field(min_length=1, max_length=48)
+    material_code: str = Field(min_length=1, max_length=64)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    submitted_on: str = Field(default="", max_length=10, description="ISO date of the earlier submission")
+    consented_at: str = Field(max_length=40, description="ISO time the citizen agreed on the citizen screen")
+
+
 class CheckedMaterial(WireModel):
     code: str
     name: str
-    status: str = Field(description="original_seen | copy_taken | missing | wrong")
+    status: str = Field(description="original_seen | copy_taken | missing | wrong | e_license | reused")
     note: str = Field(default="", max_length=500, description="What is wrong with it (for 补正)")
+    reused_from: ReusedFrom | None = Field(default=None, description="status reused: the earlier submission")
 
 
 class CaseDecidedPayload(WireModel):

@@ -13,7 +13,17 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from hallclient import wire
-from hallserver import __version__, licenses, queue, security, supervision, sync_ops, verify_page, visits
+from hallserver import (
+    __version__,
+    licenses,
+    queue,
+    reuse,
+    security,
+    supervision,
+    sync_ops,
+    verify_page,
+    visits,
+)
 from hallserver.admin import router as admin_router
 from hallserver.changes import booking_to_wire
 from hallserver.db import session_factory
@@ -206,6 +216,8 @@ def _router() -> APIRouter:
 
     # 电子证照: only for the applicant the calling window is serving (hallserver/licenses.py).
     r.include_router(licenses.router())
+    # 复用既往材料: the same rule, for materials the applicant handed in for earlier cases.
+    r.include_router(reuse.router())
     # Priority, waiting estimates and SMS notices of a visit (hallserver/visits.py).
     r.include_router(visits.router())
     return r

@@ -10,11 +10,27 @@ from hallclient import wire
 
 
 def _m(
-    code: str, name: str, *, original: bool = True, copies: int = 1, licenses: tuple[str, ...] = ()
+    code: str,
+    name: str,
+    *,
+    original: bool = True,
+    copies: int = 1,
+    licenses: tuple[str, ...] = (),
+    reuse_days: int = 0,
 ) -> wire.Material:
     return wire.Material(
-        code=code, name=name, original_required=original, copies=copies, license_types=list(licenses)
+        code=code,
+        name=name,
+        original_required=original,
+        copies=copies,
+        license_types=list(licenses),
+        reuse_days=reuse_days,
     )
+
+
+# How long a copy the citizen handed in for an earlier case may stand for the same material
+# again (复用既往材料). Forms and anything that describes one application are never re-used.
+_HALF_YEAR, _YEAR = 180, 365
 
 
 # E-license type codes (hallserver/licenses.py) that satisfy a material: shared data is used
@@ -28,7 +44,7 @@ _ID, _HOUSEHOLD, _BUSINESS, _MARRIAGE, _PROPERTY, _DRIVING, _BIRTH = (
     "DZZZ-GA-003",
     "DZZZ-WSJK-001",
 )
-ID_CARD = _m("M001", "申请人居民身份证", copies=1, licenses=(_ID,))
+ID_CARD = _m("M001", "申请人居民身份证", copies=1, licenses=(_ID,), reuse_days=_HALF_YEAR)
 
 # Items citizens book one at a time (the seeded bookings pick from these).
 SINGLE_ITEMS: list[wire.ServiceItem] = [
@@ -42,7 +58,7 @@ SINGLE_ITEMS: list[wire.ServiceItem] = [
         materials=[
             ID_CARD,
             _m("M101", "个体工商户登记（备案）申请书", copies=0),
-            _m("M102", "经营场所使用证明（房产证或租赁合同）"),
+            _m("M102", "经营场所使用证明（房产证或租赁合同）", reuse_days=_YEAR),
         ],
     ),
     wire.ServiceItem(
@@ -55,9 +71,9 @@ SINGLE_ITEMS: list[wire.ServiceItem] = [
         materials=[
             _m("M201", "公司登记（备案）申请书", copies=0),
             _m("M202", "公司章程", copies=1),
-            _m("M203", "股东主体资格证明", copies=1),
+            _m("M203", "股东主体资格证明", copies=1, reuse_days=_HALF_YEAR),
             _m("M204", "法定代表人、董事、监事和经理的任职文件", copies=1),
-            _m("M102", "经营场所使用证明（房产证或租赁合同）"),
+            _m("M102", "经营场所使用证明（房产证或租赁合同）", reuse_days=_YEAR),
         ],
     ),
     wire.ServiceItem(
@@ -69,7 +85,7 @@ SINGLE_ITEMS: list[wire.ServiceItem] = [
         promised_days=10,
         materials=[
             _m("M301", "食品经营许可申请书", copies=0),
-            _m("M302", "营业执照", copies=1, licenses=(_BUSINESS,)),
+            _m("M302", "营业执照", copies=1, licenses=(_BUSINESS,), reuse_days=_YEAR),
             _m("M303", "与食品经营相适应的主要设备设施布局、操作流程等文件", original=False),
             _m("M304", "食品安全管理制度", original=False),
         ],
@@ -84,7 +100,7 @@ SINGLE_ITEMS: list[wire.ServiceItem] = [
         materials=[
             ID_CARD,
             _m("M401", "不动产登记申请书", copies=0),
-            _m("M402", "不动产权属证书", licenses=(_PROPERTY,)),
+            _m("M402", "不动产权属证书", licenses=(_PROPERTY,), reuse_days=_YEAR),
             _m("M403", "存量房买卖合同", copies=1),
             _m("M404", "完税凭证", copies=1),
         ],
@@ -118,7 +134,7 @@ SINGLE_ITEMS: list[wire.ServiceItem] = [
         promised_days=1,
         materials=[
             ID_CARD,
-            _m("M701", "购房合同或不动产权证书", copies=1, licenses=(_PROPERTY,)),
+            _m("M701", "购房合同或不动产权证书", copies=1, licenses=(_PROPERTY,), reuse_days=_YEAR),
             _m("M702", "购房发票", copies=1),
             _m("M703", "本人名下银行卡", copies=0),
         ],
@@ -194,8 +210,8 @@ SINGLE_ITEMS: list[wire.ServiceItem] = [
         promised_days=5,
         materials=[
             _m("M1301", "出版物零售单位设立申请表", copies=0),
-            _m("M302", "营业执照", copies=1, licenses=(_BUSINESS,)),
-            _m("M102", "经营场所使用证明（房产证或租赁合同）"),
+            _m("M302", "营业执照", copies=1, licenses=(_BUSINESS,), reuse_days=_YEAR),
+            _m("M102", "经营场所使用证明（房产证或租赁合同）", reuse_days=_YEAR),
         ],
     ),
 ]
@@ -222,7 +238,7 @@ BUNDLE_ITEMS: list[wire.ServiceItem] = [
         materials=[
             ID_CARD,
             _m("M1501", "新办纳税人涉税事项综合申请表", copies=0),
-            _m("M102", "经营场所使用证明（房产证或租赁合同）"),
+            _m("M102", "经营场所使用证明（房产证或租赁合同）", reuse_days=_YEAR),
         ],
     ),
     wire.ServiceItem(

@@ -46,6 +46,7 @@ from hallserver.models import (
     DepartmentStaff,
     Hall,
 )
+from hallserver.reuse import reused_label
 from hallserver.uploads import add_event, publish_status
 
 ROLE = "department"
@@ -307,6 +308,11 @@ def _queue_page(s: Session, staff: Staff, decided: bool) -> str:
     return _page("已审批" if decided else "待审批", nav + table, staff)
 
 
+def _reused_note(case: Case | None, material_code: str) -> str:
+    label = reused_label(case, material_code)
+    return f" <span class='reused'>{html.escape(label)}</span>" if label else ""
+
+
 def _case_page(s: Session, staff: Staff, b: BackOfficeCase, message: str = "", error: str = "") -> str:
     e = html.escape
     case = s.get(Case, b.case_no)
@@ -335,7 +341,7 @@ def _case_page(s: Session, staff: Staff, b: BackOfficeCase, message: str = "", e
     items = "".join(
         f"<tr><td>{e(m.material_code)}</td><td><a class='material' target='_blank' "
         f"href='/dept/cases/{quote(b.case_no)}/materials/{quote(m.material_code)}'>{e(m.name or m.material_code)}</a>"
-        f"</td><td>{m.pages}</td><td>{m.size // 1024} KB</td><td><code>{m.sha256[:16]}…</code> 已校验</td></tr>"
+        f"{_reused_note(case, m.material_code)}</td><td>{m.pages}</td><td>{m.size // 1024} KB</td><td><code>{m.sha256[:16]}…</code> 已校验</td></tr>"
         for m in materials
     )
     parts.append(

@@ -37,6 +37,7 @@ from hallserver.models import (
     Upload,
     UploadChunk,
 )
+from hallserver.reuse import attach_reused
 
 # A chunk per request: well under the body limit, small enough to resend cheaply after a drop.
 MAX_CHUNK_BYTES = 1024 * 1024
@@ -235,6 +236,8 @@ def forward(
         raise ApiError(422, "no_department", f"事项 {case.item_code} 没有登记实施部门", "case_no")
     b = s.get(BackOfficeCase, req.case_no)
     if b is None:
+        # Materials the citizen agreed to re-use from an earlier case travel like captured ones.
+        reused = attach_reused(s, case, now)
         b = BackOfficeCase(
             case_no=case.case_no,
             hall_code=case.hall_code,
@@ -256,7 +259,7 @@ def forward(
             wire.TimelineKind.FORWARDED,
             now,
             clerk.name if clerk else at_window,
-            f"{department}（{len(req.materials)} 份材料）",
+            f"{department}（{len(req.materials) + reused} 份材料）",
         )
         publish_status(s, b)
     s.commit()

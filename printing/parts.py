@@ -238,6 +238,7 @@ def check_text(check: MaterialCheck, t: Translate) -> str:
         MaterialCheck.MISSING: t("未提交"),
         MaterialCheck.WRONG: t("不符合要求"),
         MaterialCheck.E_LICENSE: t("由电子证照提供"),
+        MaterialCheck.REUSED: t("复用既往材料"),
     }[check]
 
 
