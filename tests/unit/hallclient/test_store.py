@@ -235,6 +235,40 @@ def test_bookings_by_code_fetches_the_known_ones_of_many_codes(store: Store) -> 
     assert sorted(store.bookings_by_code(codes, HALL)) == ["YY1", "YY1199", "YY2", "YY700"]
 
 
+def test_a_booking_read_back_is_the_same_wire_model_down_to_its_nested_parts(store: Store) -> None:
+    b = booking()
+    store.upsert_bookings([b])
+    for got in (store.booking(b.code, HALL), store.bookings_by_code([b.code], HALL)[b.code]):
+        assert got == b and type(got) is wire.Booking
+        assert got.model_fields_set == wire.Booking.model_validate_json(b.model_dump_json()).model_fields_set
+        assert type(got.applicant) is wire.Applicant and type(got.pre_review) is wire.PreReview
+        assert type(got.pre_review.materials[0]) is wire.MaterialReview
+        assert got.date == DAY and got.status is wire.BookingStatus.BOOKED
+        assert got.pre_review.reviewed_at == dt.datetime(2026, 11, 23, 16, 30, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("status", "lost"),
+        ("date", "24.11.2026"),
+        ("pre_review", '{"result": "passed", "materials": [{"material_code": "M1", "status": "maybe"}]}'),
+        ("pre_review", '{"result": "passed", "reviewer": "someone"}'),
+        ("pre_review", "{not json"),
+    ],
+)
+def test_a_mangled_booking_row_is_refused_not_handed_on(
+    store: Store, db_path: Path, column: str, value: str
+) -> None:
+    from pydantic import ValidationError
+
+    store.upsert_bookings([booking()])
+    with sqlite3.connect(db_path) as db:
+        db.execute(f"UPDATE bookings SET {column} = ?", (value,))
+    with pytest.raises(ValidationError):
+        store.booking("YY202611240001", HALL)
+
+
 def test_lookups_see_every_write_including_other_threads_and_after_reopening(
     store: Store, db_path: Path, key: bytes
 ) -> None:
