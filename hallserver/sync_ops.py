@@ -22,7 +22,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy import insert, select, tuple_
@@ -51,6 +51,7 @@ class Rejected(Exception):
 Applier = Callable[[Session, "Principal", Any, dt.datetime], str | None]
 
 _TICKETS = "hallserver.sync_ops.tickets"
+_ABSENT = "hallserver.sync_ops.absent"
 
 
 def push(
@@ -113,6 +114,7 @@ def _apply_batch(
         begin_write(s)  # the answers read below stay true until the commit
         seen = _seen(s, [str(op.op_id) for op in ops])
         s.info[_TICKETS] = _preload_tickets(s, who.hall_code, parsed)
+        s.info[_ABSENT] = _absent_keys(s, parsed)
         changes = DeferredChanges(s)
         try:
             results = []
@@ -148,6 +150,7 @@ def _apply_batch(
         finally:
             changes.close()
             s.info.pop(_TICKETS, None)
+            s.info.pop(_ABSENT, None)
     for op_id, status in logged:
         log.info("op %s from %s: %s", op_id, who.device_id, status.value)
     return results
@@ -202,6 +205,43 @@ def _preload_tickets(
         for t in rows:
             found[(t.date, t.ticket_no)] = t
     return found
+
+
+_Keyed = type[Case] | type[Rating] | type[Document]
+_M = TypeVar("_M", Case, Rating, Document)
+
+
+def _absent_keys(s: Session, parsed: Iterable[_Parsed]) -> dict[_Keyed, set[str]]:
+    """The cases, ratings and documents the batch names that the database did not hold when it began.
+
+    A lookup of a row that is not there costs a query each; most ops add a new case,
+    rating or document, so the batch asks once per table instead.
+    """
+    wanted: dict[_Keyed, set[str]] = {Case: set(), Rating: set(), Document: set()}
+    for item in parsed:
+        p = item.payload
+        if isinstance(p, wire.CaseDecidedPayload | wire.CasePickedUpPayload):
+            wanted[Case].add(p.case_no)
+        elif isinstance(p, wire.RatingPayload):
+            wanted[Rating].add(p.case_no)
+        elif isinstance(p, wire.DocumentPrintedPayload):
+            wanted[Document].add(p.doc_id)
+    columns = {Case: Case.case_no, Rating: Rating.case_no, Document: Document.doc_id}
+    absent: dict[_Keyed, set[str]] = {}
+    for model, keys in wanted.items():
+        if keys:
+            column = columns[model]
+            absent[model] = keys - set(s.scalars(select(column).where(column.in_(keys))))
+    return absent
+
+
+def _get(s: Session, model: type[_M], key: str) -> _M | None:
+    absent: dict[_Keyed, set[str]] | None = s.info.get(_ABSENT)
+    if absent is not None and key in absent.get(model, ()):
+        # Not in the database when the batch began: only an earlier op of the batch can have added it.
+        found = s.identity_map.get(s.identity_key(model, key))
+        return found if isinstance(found, model) else None
+    return s.get(model, key)
 
 
 def _apply_one(
@@ -327,7 +367,7 @@ def _window_state(s: Session, who: Principal, p: wire.WindowStatePayload, now: d
 
 
 def _case_picked_up(s: Session, who: Principal, p: wire.CasePickedUpPayload, now: dt.datetime) -> str | None:
-    case = s.get(Case, p.case_no)
+    case = _get(s, Case, p.case_no)
     if case is None or case.hall_code != who.hall_code:
         raise Rejected(f"办件 {p.case_no} 不在大厅 {who.hall_code} 的记录中")
     if case.picked_up_at is not None:
@@ -340,7 +380,7 @@ def _case_picked_up(s: Session, who: Principal, p: wire.CasePickedUpPayload, now
 def _case_decided(s: Session, who: Principal, p: wire.CaseDecidedPayload, now: dt.datetime) -> str | None:
     if not p.case_no.startswith(f"{who.hall_code}-"):
         raise Rejected(f"办件编号 {p.case_no} 不属于大厅 {who.hall_code}")
-    if s.get(Case, p.case_no) is not None:
+    if _get(s, Case, p.case_no) is not None:
         raise Conflict(f"办件编号 {p.case_no} 已被另一次上传使用")
     served_twice = ""
     if p.booking_code:
@@ -395,7 +435,7 @@ def _rating_given(s: Session, who: Principal, p: wire.RatingPayload, now: dt.dat
     if not p.case_no.startswith(f"{who.hall_code}-"):
         # Ratings are keyed by case number: another hall's rating would block the real one.
         raise Rejected(f"办件编号 {p.case_no} 不属于大厅 {who.hall_code}")
-    if s.get(Rating, p.case_no) is not None:
+    if _get(s, Rating, p.case_no) is not None:
         raise Conflict(f"办件 {p.case_no} 已有评价，一次服务只能评价一次")
     from hallclient import ratings
     from hallserver.models import FollowUp
@@ -450,7 +490,7 @@ def _rating_given(s: Session, who: Principal, p: wire.RatingPayload, now: dt.dat
 def _document_printed(
     s: Session, who: Principal, p: wire.DocumentPrintedPayload, now: dt.datetime
 ) -> str | None:
-    existing = s.get(Document, p.doc_id)
+    existing = _get(s, Document, p.doc_id)
     if existing is not None:
         if existing.fields != p.fields or existing.signature != p.signature:
             raise Conflict(f"文书 {p.doc_id} 已登记，内容不同")
