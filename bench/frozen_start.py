@@ -118,7 +118,7 @@ def run(quick: bool) -> list[Result]:
     # PyInstaller 6's onedir layout: the executable beside _internal/ (its size, for the note).
     internal = exe.parent / "_internal"
     files = [exe, *internal.rglob("*")] if internal.is_dir() else [exe]
-    size = sum(f.stat().st_size for f in files if f.is_file())
+    size = sum(f.lstat().st_size for f in files if f.is_file() and not f.is_symlink())
     return [
         median_result(
             NAME,
