@@ -71,13 +71,30 @@ def push(
         )
     try:
         results = _apply_batch(sessions, who, req.ops, now)
-    except (IntegrityError, DBAPIError) as exc:
+    except DBAPIError as exc:
+        if not _worth_op_by_op(exc):
+            raise
         # Nothing of the batch was kept: the ops are applied one transaction each.
         log.warning(
             "push of %d ops from %s applied op by op: %s", len(req.ops), who.device_id, type(exc).__name__
         )
         results = [_apply_one(sessions, who, op, now) for op in req.ops]
     return wire.PushResponse(results=results)
+
+
+# PostgreSQL's serialization failure and deadlock: the other transaction went on, this one may retry.
+_RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def _worth_op_by_op(exc: DBAPIError) -> bool:
+    """A batch that collided with another request (the same op applied at once, a deadlock).
+
+    Anything else ("database is locked" after the busy timeout, a lost connection)
+    would fail op by op just the same, each after its own wait: it is raised.
+    """
+    if isinstance(exc, IntegrityError):
+        return True
+    return getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
 
 
 @dataclass

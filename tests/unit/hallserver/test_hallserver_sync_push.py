@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from hallserver_testkit import (
     API,
+    ITEM,
     Counter,
     booking_code,
     case_no,
@@ -23,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from hallclient.signing import generate_private_key
 from hallserver.models import AppliedOp, Booking, Case, ChangeLog, Document, Rating, Ticket
+from hallserver.seed import DEMO_HALL
 
 
 def push(
@@ -513,3 +518,49 @@ def test_a_batch_partly_applied_before_is_answered_op_by_op(
     assert [r["detail"] for r in results[:3]] == [r["detail"] for r in first]
     with sessions() as s:
         assert len(s.scalars(select(AppliedOp)).all()) == len(ops)
+
+
+def test_an_op_applied_by_a_racing_request_is_answered_as_its_duplicate(
+    client: TestClient, window1: Counter, sessions: sessionmaker[Session]
+) -> None:
+    """The same op committed by another request while the batch is applied: no second copy.
+
+    On PostgreSQL the batch does not see the other transaction's rows until it commits and then
+    runs into its keys; the batch is then applied op by op. On SQLite the batch waits for the
+    write lock and finds the op already applied. Either way the racing op is a duplicate.
+    """
+    racing = op("case_decided", case_payload(case_no(1)))
+    other = op("case_decided", case_payload(case_no(2)))
+    with sessions() as s:
+        s.add(
+            Case(
+                case_no=case_no(1),
+                hall_code=DEMO_HALL,
+                window_no=1,
+                item_code=ITEM,
+                decision="accept",
+                decided_at=dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC),
+                body=racing["payload"],
+                device_id=window1.device_id,
+            )
+        )
+        s.add(
+            AppliedOp(
+                op_id=racing["op_id"],
+                device_id=window1.device_id,
+                kind="case_decided",
+                status="applied",
+                detail="",
+                received_at=dt.datetime(2026, 3, 2, 2, tzinfo=dt.UTC),
+            )
+        )
+        s.flush()  # holds the rows (and on SQLite the write lock) until the commit below
+        with ThreadPoolExecutor(1) as pool:
+            pushed = pool.submit(push, client, window1, racing, other)
+            time.sleep(0.5)  # lets the push start first, so it meets the uncommitted rows
+            s.commit()
+            results = pushed.result()
+    assert [r["status"] for r in results] == ["duplicate", "applied"]
+    with sessions() as s:
+        assert {c.case_no for c in s.scalars(select(Case))} == {case_no(1), case_no(2)}
+        assert len(s.scalars(select(AppliedOp)).all()) == 2
