@@ -115,6 +115,9 @@ class CounterApp(QObject):
         main_window.service_ended.connect(self.citizen.end_service)
         main_window.locked_changed.connect(self.citizen.set_blanked)
         main_window.wait_estimate_changed.connect(self.citizen.set_wait_estimate)
+        # 复用既往材料: asked on the citizen's screen, answered back to the clerk's window.
+        main_window.reuse_consent_asked.connect(self.citizen.ask_reuse_consent)
+        self.citizen.reuse_answered.connect(main_window.reuse_answered)
         main_window.refresh_estimate()
         self.place_citizen_screen()
         # Shown after the clerk's window, it would take the keyboard from it: the clerk's window

@@ -29,9 +29,11 @@ from hallclient import wire
 from hallclient.counter import ServiceContext
 from hallclient.i18n import DEFAULT_LANGUAGE, LANGUAGES, N_, translator
 from hallclient.ratings import needs_follow_up
+from hallclient.reuse import ReuseOffer
 from hallclient.wire import RatingLevel
 from ui.citizen.announcer import Announcer
 from ui.citizen.called_page import CalledPage
+from ui.citizen.consent_page import TIMED_OUT, ConsentLine, ConsentPage
 from ui.citizen.idle_page import IdlePage
 from ui.citizen.message_page import MessagePage
 from ui.citizen.page import CitizenPage, button, label
@@ -46,6 +48,7 @@ from ui.citizen.style import scale_for_height, stylesheet
 log = logging.getLogger(__name__)
 
 CALLED_MIN_SHOW_MS = 4000
+CONSENT_TIMEOUT_S = 60
 THANKS_MS = 5000
 
 # case no, level, decided at, reasons (msgids), remark
@@ -71,6 +74,7 @@ LANGUAGE_NAMES = {"zh_CN": "中文", "en": "English"}
 class CitizenScreen(QWidget):
     confirmed = Signal()  # the citizen confirmed the data shown
     signature_captured = Signal(object)  # Strokes: list of strokes of (x, y) points in 0..1
+    reuse_answered = Signal(str)  # 复用既往材料: consent_page.AGREED, REFUSED or TIMED_OUT
 
     def __init__(
         self,
@@ -140,6 +144,9 @@ class CitizenScreen(QWidget):
         self.signing = SignaturePage()
         self.signing.signed.connect(self._signed)
         self.waiting = MessagePage("waitingPage")
+        self.consent = ConsentPage()
+        self.consent.answered.connect(self._consent_answered)
+        self._before_consent: QWidget = self.serving
         self.rating = RatingPage()
         self.rating.rated.connect(self._rated)
         self.reasons = ReasonsPage(follow_up_days)
@@ -155,6 +162,7 @@ class CitizenScreen(QWidget):
             self.serving,
             self.signing,
             self.waiting,
+            self.consent,
             self.rating,
             self.reasons,
             self.thanks,
@@ -294,7 +302,8 @@ class CitizenScreen(QWidget):
         """Nobody at the window any more (skipped, parked, transferred): their data leaves the screen."""
         self._pending_service = None
         self._service_delay.stop()
-        personal = (self.serving, self.signing, self.waiting)
+        self.consent.stop()
+        personal = (self.serving, self.signing, self.waiting, self.consent)
         if self._before_blank in personal:
             self._before_blank = self.idle
         if self.stack.currentWidget() in personal:
@@ -363,6 +372,32 @@ class CitizenScreen(QWidget):
         self.waiting.say(SIGNED, PLEASE_WAIT)
         self._show(self.waiting)
         self.signature_captured.emit(self.signature_strokes)
+
+    def ask_reuse_consent(self, offers: Sequence[ReuseOffer], timeout_s: int = CONSENT_TIMEOUT_S) -> None:
+        """Ask whether earlier submissions may stand for this case's papers; ``reuse_answered`` says.
+
+        Only the earlier item, its day and the materials are shown: nothing personal.
+        """
+        if self.rating_in_progress or not offers:
+            # The last citizen's rating is theirs to finish: nobody was asked, so no consent.
+            self.reuse_answered.emit(TIMED_OUT)
+            return
+        lines = [
+            ConsentLine(o.submitted_on.isoformat(), o.earlier.item_name, o.material_name) for o in offers
+        ]
+        current = self.stack.currentWidget()
+        if current is not self.consent:
+            personal = (self.serving, self.signing, self.waiting)
+            self._before_consent = current if current in personal else self.serving
+        self.consent.start(lines, timeout_s)
+        self._show(self.consent)
+
+    def _consent_answered(self, answer: str) -> None:
+        if self.stack.currentWidget() is self.consent:
+            self._show(self._before_consent)
+        elif self.blanked and self._before_blank is self.consent:
+            self._before_blank = self._before_consent
+        self.reuse_answered.emit(answer)
 
     def start_rating(
         self, case_no: str, decided_at: dt.datetime, item_name: str, *, items: Sequence[str] = ()

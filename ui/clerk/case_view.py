@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal, SignalInstance
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -53,9 +54,10 @@ CHECK_LABELS = {
     MaterialCheck.MISSING: N_("缺失"),
     MaterialCheck.WRONG: N_("不符合要求"),
     MaterialCheck.E_LICENSE: N_("由电子证照提供"),
+    MaterialCheck.REUSED: N_("复用既往材料"),
 }
 CHECK_KEYS = {Qt.Key.Key_1: 1, Qt.Key.Key_2: 2, Qt.Key.Key_3: 3, Qt.Key.Key_4: 4}
-COL_NAME, COL_NEED, COL_REVIEW, COL_CHECK, COL_NOTE, COL_LICENSE, COL_CAPTURE = range(7)
+COL_NAME, COL_NEED, COL_REVIEW, COL_CHECK, COL_NOTE, COL_LICENSE, COL_CAPTURE, COL_REUSE = range(8)
 
 
 class CaseView(QWidget):
@@ -68,6 +70,7 @@ class CaseView(QWidget):
     applicant_id_ready = Signal(str)  # a walk-in's ID number, valid: look up the registry
     license_view_requested = Signal(str)  # the license number to open
     capture_requested = Signal(str, str)  # material code and name: scan its pages for the back office
+    reuse_consent_requested = Signal(object)  # {material code: ReuseOffer} to put to the citizen
     work_started = Signal()  # the clerk began working on the citizen in front of them
     bundle_chosen = Signal(str)  # 一件事: the bundle's code
     visit_item_added = Signal(str)  # an item added to the visit
@@ -80,6 +83,7 @@ class CaseView(QWidget):
         self._started = False
         self._materials_for: tuple[str, ...] | None = None
         self._review_texts: dict[int, str] = {}
+        self._reuse_for: tuple[str, tuple[str, ...] | None] | None = None
 
         self.title = QLabel()
         self.title.setObjectName("caseTitle")
@@ -139,7 +143,7 @@ class CaseView(QWidget):
         review_layout.addWidget(self.review_result)
         review_layout.addWidget(self.review_notes)
 
-        self.materials = QTableWidget(0, 7)
+        self.materials = QTableWidget(0, 8)
         self.materials.setObjectName("materialsTable")
         self.materials.setHorizontalHeaderLabels(
             [
@@ -149,6 +153,8 @@ class CaseView(QWidget):
                 _("现场核验"),
                 _("问题说明（补正时必填）"),
                 _("电子证照"),
+                "",
+                _("既往材料"),
             ]
         )
         self.materials.verticalHeader().setVisible(False)
@@ -164,9 +170,16 @@ class CaseView(QWidget):
         mh.setSectionResizeMode(COL_NOTE, QHeaderView.ResizeMode.Stretch)
         mh.setSectionResizeMode(COL_LICENSE, QHeaderView.ResizeMode.ResizeToContents)
         mh.setSectionResizeMode(COL_CAPTURE, QHeaderView.ResizeMode.ResizeToContents)
+        mh.setSectionResizeMode(COL_REUSE, QHeaderView.ResizeMode.ResizeToContents)
         self._hint_text = _("材料核验：选中一行按 1 已核原件、2 已收复印件、3 缺失、4 不符合要求")
         self.materials_hint = QLabel(self._hint_text)
         self.materials_hint.setObjectName("hint")
+        self.materials_hint.setWordWrap(True)
+        self.reuse_button = QPushButton(_("请群众确认复用"))
+        self.reuse_button.setObjectName("askReuseButton")
+        self.reuse_button.setToolTip(_("在群众服务屏上请群众确认是否复用勾选的既往材料"))
+        self.reuse_button.clicked.connect(self._ask_reuse)
+        self.reuse_button.hide()
 
         self.notes = QPlainTextEdit()
         self.notes.setObjectName("caseNotes")
@@ -208,7 +221,10 @@ class CaseView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.visit_panel)
         layout.addWidget(self.review_box)
-        layout.addWidget(self.materials_hint)
+        hint_row = QHBoxLayout()
+        hint_row.addWidget(self.materials_hint, 1)
+        hint_row.addWidget(self.reuse_button)
+        layout.addLayout(hint_row)
         layout.addWidget(self.materials, 1)
         layout.addWidget(self.notes)
         layout.addWidget(self.error)
@@ -270,6 +286,7 @@ class CaseView(QWidget):
                 edit.clear()
             self.materials.setRowCount(0)
             self._materials_for = None
+            self.reuse_button.hide()
             self.item_form.setRowVisible(self.item_chooser, False)
             self.item_form.setRowVisible(self.item_code, True)
             self.item_form.setRowVisible(self.item_limits, True)
@@ -315,6 +332,7 @@ class CaseView(QWidget):
             # Rebuilt only for a new citizen or item: the clerk's checks stay put otherwise.
             self._show_materials(ctx.item, booking.pre_review if booking else None)
         self._show_licenses(ctx)
+        self._show_reuse(ctx)
         self._update_decisions()
 
     def _update_decisions(self) -> None:
@@ -469,6 +487,74 @@ class CaseView(QWidget):
                 text = self._review_texts.get(row, "") + "；" + match.describe()
                 review.setText(text)
                 review.setToolTip(text)
+
+    def _show_reuse(self, ctx: ServiceContext) -> None:
+        """Earlier submissions on offer: ticked to ask the citizen; once agreed, 复用既往材料."""
+        if ctx.item is None:
+            self.reuse_button.hide()
+            return
+        if (ctx.ticket.ticket_no, _materials_key(ctx.item)) != self._reuse_for:
+            # Another citizen or checklist: the last one's ticks must not carry over.
+            self._reuse_for = (ctx.ticket.ticket_no, _materials_key(ctx.item))
+            for row in range(self.materials.rowCount()):
+                self.materials.removeCellWidget(row, COL_REUSE)
+        asking = False
+        for row, m in enumerate(ctx.item.materials):
+            offer = ctx.reuse.get(m.code)
+            combo = self.materials.cellWidget(row, COL_CHECK)
+            if not isinstance(combo, QComboBox):
+                continue
+            index = combo.findData(MaterialCheck.REUSED)
+            agreed = offer is not None and offer.consented_at is not None
+            # Only what the citizen agreed to may stand in for the paper.
+            combo.model().item(index).setEnabled(agreed)  # type: ignore[attr-defined]
+            if offer is None:
+                if combo.currentData() == MaterialCheck.REUSED:
+                    combo.setCurrentIndex(0)
+                self.materials.removeCellWidget(row, COL_REUSE)
+                continue
+            old = self.materials.cellWidget(row, COL_REUSE)
+            box = old if isinstance(old, QCheckBox) else QCheckBox()
+            box.setObjectName(f"reuse_{m.code}")
+            box.setToolTip(offer.describe())
+            if agreed:
+                box.setText(_("已同意"))
+                box.setChecked(True)
+                box.setEnabled(False)
+                if (
+                    combo.currentData() in (None, MaterialCheck.E_LICENSE)
+                    and box.property("asked") is not True
+                ):
+                    # Asked and agreed: the earlier copy stands in, even where a license also would.
+                    combo.setCurrentIndex(index)
+                    box.setProperty("asked", True)
+            else:
+                box.setText(_("复用"))
+                box.setEnabled(True)
+                if not isinstance(old, QCheckBox):
+                    # Offered where the registry does not already supply the material.
+                    box.setChecked(combo.currentData() != MaterialCheck.E_LICENSE)
+                asking = True
+            if not isinstance(old, QCheckBox):
+                self.materials.setCellWidget(row, COL_REUSE, box)
+        self.reuse_button.setVisible(asking)
+
+    def _ask_reuse(self) -> None:
+        ctx = self.context
+        if ctx is None:
+            return
+        chosen = {}
+        for code, offer in ctx.reuse.items():
+            box = self.findChild(QCheckBox, f"reuse_{code}")
+            if offer.consented_at is None and isinstance(box, QCheckBox) and box.isChecked():
+                chosen[code] = offer
+                box.setProperty("asked", False)
+        if not chosen:
+            self.error.setText(_("请先勾选要复用的既往材料"))
+            return
+        self.error.clear()
+        self._mark_started()
+        self.reuse_consent_requested.emit(chosen)
 
     def _check_id(self, text: str) -> None:
         if self.id_edit.isReadOnly() or not text:

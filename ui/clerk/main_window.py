@@ -43,6 +43,7 @@ from hallclient.events import SyncStatus
 from hallclient.i18n import _
 from hallclient.lookup import QueryKind, classify_query
 from hallclient.papers import QueueTicketSlip, Strokes
+from hallclient.reuse import ReuseOffer
 from hallclient.validation import InvalidInput
 from ui.clerk.case_view import CaseView
 from ui.clerk.conflicts_dialog import ConflictsDialog
@@ -74,6 +75,7 @@ class ClerkMainWindow(QMainWindow):
     service_ended = Signal()
     locked_changed = Signal(bool)  # the citizen screen blanks while the clerk's window is locked
     wait_estimate_changed = Signal(object)  # wire.WaitEstimate, or None offline: for the citizen screen
+    reuse_consent_asked = Signal(object)  # [ReuseOffer]: the citizen screen asks for consent
 
     def __init__(
         self,
@@ -141,6 +143,9 @@ class ClerkMainWindow(QMainWindow):
         self.case_view.work_started.connect(self.start_serving)
         self.case_view.applicant_id_ready.connect(self.fetch_licenses)
         self.case_view.license_view_requested.connect(self.view_license)
+        self.case_view.applicant_id_ready.connect(self.fetch_earlier_materials)
+        self.case_view.reuse_consent_requested.connect(self.ask_reuse_consent)
+        self._asking_reuse: tuple[str, dict[str, ReuseOffer]] | None = None
         self.case_view.capture_requested.connect(self.capture_material)
         self.captures = CaptureStore(counter.store, counter.clock)
         # Set by the app: wakes the upload worker once a case's captured papers are to be forwarded.
@@ -292,6 +297,8 @@ class ClerkMainWindow(QMainWindow):
             self.refresh_captures()
             if ctx.booking is not None and not ctx.licenses:
                 self.fetch_licenses(ctx.booking.applicant.id_number)
+            if ctx.booking is not None and not ctx.reuse:
+                self.fetch_earlier_materials(ctx.booking.applicant.id_number)
         else:
             self.service_ended.emit()
 
@@ -639,6 +646,67 @@ class ClerkMainWindow(QMainWindow):
             viewer.open()
 
         self.runner.run(lambda: self.counter.license_file(ctx, license_no), show, self._show_error)
+
+    # -- earlier submissions (复用既往材料) -----------------------------------------------
+
+    def fetch_earlier_materials(self, holder_id: str) -> None:
+        """Ask the server which of this item's materials the applicant handed in for an earlier case."""
+        ctx = self.case_view.context
+        if ctx is None or ctx.item is None or not any(m.reuse_days > 0 for m in ctx.item.materials):
+            return
+
+        def done(offers: dict[str, ReuseOffer]) -> None:
+            current = self.case_view.context
+            if (
+                current is None
+                or current.ticket.ticket_no != ctx.ticket.ticket_no
+                or current.item != ctx.item
+            ):
+                return  # another citizen or item by now
+            self.case_view.show_context(dataclasses.replace(current, reuse=offers))
+            if offers:
+                self.say(_("有 {n} 份既往材料可以复用，请勾选后请群众确认").format(n=len(offers)))
+
+        def failed(exc: Exception) -> None:
+            if isinstance(exc, CounterError):  # offline or refused: paper, as usual
+                self.say(str(exc))
+            else:
+                self._show_error(exc)
+
+        self.runner.run(lambda: self.counter.earlier_materials(ctx, holder_id), done, failed)
+
+    def ask_reuse_consent(self, offers: dict[str, ReuseOffer]) -> None:
+        ctx = self.case_view.context
+        if ctx is None or not offers:
+            return
+        self._asking_reuse = (ctx.ticket.ticket_no, dict(offers))
+        self.say(_("请群众在服务屏上确认是否复用既往材料"))
+        self.reuse_consent_asked.emit(list(offers.values()))
+
+    def reuse_answered(self, answer: str) -> None:
+        """The citizen screen's answer: agreed, refused, or not given in time (then paper)."""
+        asked, self._asking_reuse = self._asking_reuse, None
+        ctx = self.case_view.context
+        if asked is None or ctx is None or ctx.ticket.ticket_no != asked[0]:
+            return
+        offers = asked[1]
+        agreed = answer == "agreed"
+
+        def done(new: ServiceContext) -> None:
+            current = self.case_view.context
+            if current is None or current.ticket.ticket_no != new.ticket.ticket_no:
+                return
+            self.case_view.show_context(dataclasses.replace(current, reuse=new.reuse))
+            if agreed:
+                self.say(_("群众已同意复用 {n} 份既往材料").format(n=len(offers)))
+            elif answer == "refused":
+                self.say(_("群众不同意复用既往材料，请收取纸质材料"))
+            else:
+                self.say(_("群众未在规定时间内确认，请收取纸质材料"))
+
+        self.runner.run(
+            lambda: self.counter.record_reuse_consent(ctx, offers, agreed), done, self._show_error
+        )
 
     # -- paper capture (前台综合受理、后台分类审批) ----------------------------------------
 
