@@ -28,8 +28,8 @@ from hallclient.counter import Counter, CounterError, ServiceContext
 from hallclient.domain import MaterialCheck, ReceiptData
 from hallclient.uploads import UploadEngine
 from hallserver.db import session_factory
-from hallserver.models import Case, CaseMaterial
-from hallserver.reuse import reused_label
+from hallserver.department import Staff, _case_page
+from hallserver.models import BackOfficeCase, Case, CaseMaterial
 from printing.documents import render_paper
 
 FIRST_ITEM = (
@@ -208,8 +208,11 @@ def test_with_consent_the_material_is_reused_printed_and_reaches_the_department(
         copy = s.get(CaseMaterial, (outcome.case_no, ID_CARD))
         assert copy is not None and copy.sha256 == earlier.sha256
         assert hashlib.sha256(copy.content).hexdigest() == earlier.sha256
-        label = reused_label(s.get(Case, outcome.case_no), ID_CARD)
-    assert label == f"复用既往材料（办件 {earlier.case_no}）"
+        routed = s.get(BackOfficeCase, outcome.case_no)
+        assert routed is not None
+        # The department's page lists it with the captured ones, and says where it came from.
+        page = _case_page(s, Staff(0, "审批员", "DEMO", routed.department), routed)
+    assert f"复用既往材料（办件 {earlier.case_no}）" in page and ID_CARD_NAME in page
     # A re-used copy is never offered again as a submission of its own (its first one still is).
     ctx3 = comes_back(rig, c, earlier)
     again = c.earlier_materials(ctx3, earlier.applicant.id_number)
@@ -228,3 +231,13 @@ def test_refused_consent_means_paper(rig: CounterRig, served: tuple[Counter, Ear
         c.accept(ctx, {**checks, ID_CARD: MaterialCheck.REUSED})
     outcome = c.accept(ctx, checks)
     assert all(m.status != "reused" for m in outcome.payload.materials)
+
+
+def test_offline_nothing_is_offered_and_the_clerk_is_told_paper(
+    rig: CounterRig, served: tuple[Counter, Earlier]
+) -> None:
+    c, earlier = served
+    ctx = comes_back(rig, c, earlier)
+    rig.server.stop()
+    with pytest.raises(CounterError, match="纸质材料"):
+        c.earlier_materials(ctx, earlier.applicant.id_number)
