@@ -35,6 +35,8 @@ class MergedMaterial:
     copies: int
     license_types: tuple[str, ...]
     uses: tuple[tuple[str, str], ...]  # (item code, material code)
+    # Days an earlier submission stands for this paper: the strictest of its items' rules.
+    reuse_days: int = 0
 
     @property
     def item_codes(self) -> list[str]:
@@ -69,11 +71,13 @@ def merge_materials(
                     "original": m.original_required,
                     "copies": m.copies,
                     "licenses": list(m.license_types),
+                    "reuse": m.reuse_days,
                     "uses": [],
                 }
             else:
                 row["original"] = bool(row["original"]) or m.original_required
                 row["copies"] = max(int(row["copies"]), m.copies)  # type: ignore[call-overload]
+                row["reuse"] = min(int(row["reuse"]), m.reuse_days)  # type: ignore[call-overload]
                 licenses = row["licenses"]
                 assert isinstance(licenses, list)
                 licenses += [t for t in m.license_types if t not in licenses]
@@ -88,6 +92,7 @@ def merge_materials(
             copies=int(r["copies"]),  # type: ignore[call-overload]
             license_types=tuple(r["licenses"]),  # type: ignore[arg-type]
             uses=tuple(r["uses"]),  # type: ignore[arg-type]
+            reuse_days=int(r["reuse"]),  # type: ignore[call-overload]
         )
         for key, r in rows.items()
     ]
@@ -234,6 +239,7 @@ class Visit:
                     original_required=m.original_required,
                     copies=m.copies,
                     license_types=list(m.license_types),
+                    reuse_days=m.reuse_days,
                 )
                 for m in self.materials
             ],
