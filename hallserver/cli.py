@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from hallserver import export
-from hallserver.db import create_schema, default_db_url, make_engine, session_factory
+from hallserver.db import create_schema, default_db_url, make_engine, pool_size, session_factory
 
 
 class CliError(Exception):
@@ -223,6 +223,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 ROLES = ("clerk", "supervisor", "admin")
+KEEP_ALIVE_S = 75  # longer than any counter's polling interval, as nginx's default
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -276,6 +277,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per plugin on every start
     url = args.db or os.environ.get("HALLSERVER_DB") or default_db_url()
     try:
+        pool_size()  # a typo in HALLSERVER_DB_POOL is said before anything starts
+    except ValueError as exc:
+        print(f"hallserver: {exc}", file=sys.stderr)
+        return 2
+    try:
         return _run(args, url)
     except CliError as exc:
         print(f"hallserver: {exc}", file=sys.stderr)
@@ -300,7 +306,15 @@ def _run(args: argparse.Namespace, url: str) -> int:
         from hallserver.app import create_app
 
         create_schema(engine)
-        config = uvicorn.Config(create_app(engine), host=args.host, port=args.port, log_level=args.log_level)
+        config = uvicorn.Config(
+            create_app(engine),
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            # Counters poll every few seconds on a kept-alive connection; uvicorn's default 5 s
+            # closes it just as the next request goes out, which the counter sees as a failed push.
+            timeout_keep_alive=KEEP_ALIVE_S,
+        )
         if args.request_log is not None:
             # After uvicorn's own logging set-up, which would otherwise drop the handler.
             from hallserver.log_retention import RetentionError, request_log_handler

@@ -453,3 +453,12 @@ def test_unopenable_database_is_exit_1(tmp_path: Path, capsys: pytest.CaptureFix
     bad.mkdir()
     assert main(["init-db", "--db", f"sqlite:///{bad}"]) == 1
     assert "无法打开数据库" in capsys.readouterr().err
+
+
+def test_a_typo_in_the_pool_size_is_said_before_anything_starts(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HALLSERVER_DB_POOL", "lots")
+    assert main(["init-db", "--db", f"sqlite:///{tmp_path / 'x.sqlite'}"]) == 2
+    assert "HALLSERVER_DB_POOL must be a number of connections, not 'lots'" in capsys.readouterr().err
+    assert not (tmp_path / "x.sqlite").exists()
