@@ -13,7 +13,8 @@ import hashlib
 import json
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -205,6 +206,17 @@ class OverdueEntry:
     working_days_left: int | None
     # Where the case stands in its timeline, so the clerk knows whom to chase ("" when at the window).
     stage: str = ""
+
+
+@contextmanager
+def _platform(offline: str) -> Iterator[None]:
+    """A step only the server can take: offline, or refused by it, said to the clerk in words."""
+    try:
+        yield
+    except Unreachable:
+        raise CounterError(offline) from None
+    except PlatformError as exc:
+        raise CounterError(exc.message) from None
 
 
 class Counter:
@@ -1062,14 +1074,10 @@ class Counter:
         claim = self._claim(category, reason)
         if claim is None:
             raise CounterError(_("请选择优先类别：老年人、残疾人、军人或孕妇"))
-        try:
+        with _platform(_("暂时连不上服务器（离线），不能调整排队顺序；可直接叫号办理。")):
             ticket = self.api.mark_priority(
                 wire.PriorityRequest(ticket_no=ticket_no, category=claim.category, reason=claim.reason)
             )
-        except Unreachable:
-            raise CounterError(_("暂时连不上服务器（离线），不能调整排队顺序；可直接叫号办理。")) from None
-        except PlatformError as exc:
-            raise CounterError(exc.message) from None
         self.store.upsert_ticket(ticket)
         self._remember_category(ticket)
         self.store.audit(AuditAction.PRIORITY, ticket_no, f"{category.value}: {reason}", self.clock())
@@ -1103,12 +1111,8 @@ class Counter:
             priority=claim,
             phone=phone or None,
         )
-        try:
+        with _platform(_("暂时连不上服务器（离线），请到取号机或咨询台取号。")):
             ticket = self.api.take_number(req)
-        except Unreachable:
-            raise CounterError(_("暂时连不上服务器（离线），请到取号机或咨询台取号。")) from None
-        except PlatformError as exc:
-            raise CounterError(exc.message) from None
         self.store.upsert_ticket(ticket)
         self._remember_category(ticket)
         if category is not wire.TicketCategory.ORDINARY:
@@ -1163,22 +1167,14 @@ class Counter:
         self._require_session()
         if ctx.item is None or not any(m.license_types for m in ctx.item.materials):
             return {}
-        try:
+        with _platform(_("暂时连不上电子证照库（离线），请收取纸质材料。")):
             found = self.api.licenses(holder_id, ctx.ticket.ticket_no).licenses
-        except Unreachable:
-            raise CounterError(_("暂时连不上电子证照库（离线），请收取纸质材料。")) from None
-        except PlatformError as exc:
-            raise CounterError(exc.message) from None
         return match_licenses(ctx.item, found)
 
     def license_file(self, ctx: ServiceContext, license_no: str) -> bytes:
         self._require_session()
-        try:
+        with _platform(_("暂时连不上电子证照库（离线），请查看纸质材料。")):
             return self.api.license_file(license_no, ctx.ticket.ticket_no)
-        except Unreachable:
-            raise CounterError(_("暂时连不上电子证照库（离线），请查看纸质材料。")) from None
-        except PlatformError as exc:
-            raise CounterError(exc.message) from None
 
     # -- earlier submissions (复用既往材料) -----------------------------------------------
 
@@ -1191,12 +1187,8 @@ class Counter:
         self._require_session()
         if ctx.item is None or not any(m.reuse_days > 0 for m in ctx.item.materials):
             return {}
-        try:
+        with _platform(_("暂时连不上服务器（离线），不能复用既往材料，请收取纸质材料。")):
             found = self.api.earlier_materials(holder_id, ctx.ticket.ticket_no).materials
-        except Unreachable:
-            raise CounterError(_("暂时连不上服务器（离线），不能复用既往材料，请收取纸质材料。")) from None
-        except PlatformError as exc:
-            raise CounterError(exc.message) from None
         return match_earlier(ctx.item, found)
 
     def record_reuse_consent(

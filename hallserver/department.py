@@ -71,18 +71,41 @@ def add_department_staff(
     s: Session, *, hall_code: str, username: str, name: str, staff_no: str, password: str, department: str
 ) -> Clerk:
     """A back-office account for one department of the hall (what ``clerk add`` is for the counters)."""
+    clerk = new_department_account(
+        s,
+        hall_code=hall_code,
+        username=username,
+        name=name,
+        staff_no=staff_no,
+        password_hash=security.hash_password(password),
+        department=department,
+    )
+    s.commit()
+    return clerk
+
+
+def new_department_account(
+    s: Session,
+    *,
+    hall_code: str,
+    username: str,
+    name: str,
+    staff_no: str,
+    password_hash: str,
+    department: str,
+) -> Clerk:
+    """The account and its department, in the caller's transaction (the demo seed adds several)."""
     clerk = Clerk(
         hall_code=hall_code,
         username=username,
         name=name,
         staff_no=staff_no,
         role=ROLE,
-        password_hash=security.hash_password(password),
+        password_hash=password_hash,
     )
     s.add(clerk)
     s.flush()
     s.add(DepartmentStaff(clerk_id=clerk.id, department=department))
-    s.commit()
     return clerk
 
 

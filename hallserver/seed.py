@@ -18,14 +18,13 @@ from hallclient import wire
 from hallclient.validation import resident_id_check_digit
 from hallserver.changes import record_booking, record_change, record_ticket
 from hallserver.demo_catalog import DEMO_BUNDLES, DEMO_CATALOG, SINGLE_ITEMS
-from hallserver.department import ROLE as DEPARTMENT_ROLE
+from hallserver.department import new_department_account
 from hallserver.licenses import demo_licenses
 from hallserver.models import (
     Booking,
     CatalogBundle,
     CatalogItem,
     Clerk,
-    DepartmentStaff,
     ELicense,
     Hall,
     Notice,
@@ -191,19 +190,16 @@ def seed_demo(s: Session, today: dt.date, *, public_key: str = "") -> SeedSummar
             )
     # One back-office account per department of the demo catalog (dept-01 …), for the /dept/ page.
     for username, name, staff_no, department in demo_department_accounts():
-        account = s.query(Clerk).filter_by(hall_code=DEMO_HALL, username=username).one_or_none()
-        if account is None:
-            account = Clerk(
+        if s.query(Clerk).filter_by(hall_code=DEMO_HALL, username=username).one_or_none() is None:
+            new_department_account(
+                s,
                 hall_code=DEMO_HALL,
                 username=username,
                 name=name,
                 staff_no=staff_no,
-                role=DEPARTMENT_ROLE,
                 password_hash=hashed,
+                department=department,
             )
-            s.add(account)
-            s.flush()
-            s.add(DepartmentStaff(clerk_id=account.id, department=department))
     for item in DEMO_CATALOG:
         body = item.model_dump(mode="json")
         row = s.get(CatalogItem, item.code)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from pydantic import ValidationError
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import event, insert, select, tuple_
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -52,6 +52,7 @@ Applier = Callable[[Session, "Principal", Any, dt.datetime], str | None]
 
 _TICKETS = "hallserver.sync_ops.tickets"
 _ABSENT = "hallserver.sync_ops.absent"
+_ADDED = "hallserver.sync_ops.added"
 
 
 def push(
@@ -132,6 +133,8 @@ def _apply_batch(
         seen = _seen(s, [str(op.op_id) for op in ops])
         s.info[_TICKETS] = _preload_tickets(s, who.hall_code, parsed)
         s.info[_ABSENT] = _absent_keys(s, parsed)
+        s.info[_ADDED] = {}
+        event.listen(s, "pending_to_persistent", _keep_added)
         changes = DeferredChanges(s)
         try:
             results = []
@@ -168,6 +171,8 @@ def _apply_batch(
             changes.close()
             s.info.pop(_TICKETS, None)
             s.info.pop(_ABSENT, None)
+            s.info.pop(_ADDED, None)
+            event.remove(s, "pending_to_persistent", _keep_added)
     for op_id, status in logged:
         log.info("op %s from %s: %s", op_id, who.device_id, status.value)
     return results
@@ -252,12 +257,24 @@ def _absent_keys(s: Session, parsed: Iterable[_Parsed]) -> dict[_Keyed, set[str]
     return absent
 
 
+def _keep_added(s: Session, instance: object) -> None:
+    """Hold on to the cases, ratings and documents the batch adds, for ``_get``.
+
+    The session's identity map holds rows weakly: a case added by one op is gone
+    from it once nothing else refers to it, and a later op of the same batch (its
+    pick-up) would then not find it.
+    """
+    if isinstance(instance, Case | Rating | Document):
+        s.info[_ADDED][s.identity_key(instance=instance)] = instance
+
+
 def _get(s: Session, model: type[_M], key: str) -> _M | None:
     absent: dict[_Keyed, set[str]] | None = s.info.get(_ABSENT)
     if absent is not None and key in absent.get(model, ()):
-        # Not in the database when the batch began: only an earlier op of the batch can have added it.
-        found = s.identity_map.get(s.identity_key(model, key))
-        return found if isinstance(found, model) else None
+        # Not in the database when the batch began: only an earlier op of the batch can have
+        # added it, and only if that op's savepoint was kept (a rolled-back one expunges it).
+        found = s.info[_ADDED].get(s.identity_key(model, key))
+        return found if isinstance(found, model) and found in s else None
     return s.get(model, key)
 
 

@@ -598,6 +598,13 @@ class ClerkMainWindow(QMainWindow):
 
     # -- e-licenses ---------------------------------------------------------------------
 
+    def _still_serving(self, ctx: ServiceContext) -> ServiceContext | None:
+        """The case view's context if it is still the same citizen and item as ``ctx``."""
+        current = self.case_view.context
+        if current is None or current.ticket.ticket_no != ctx.ticket.ticket_no or current.item != ctx.item:
+            return None
+        return current
+
     def fetch_licenses(self, holder_id: str) -> None:
         """Ask the registry which materials it holds for the applicant now being served."""
         ctx = self.case_view.context
@@ -605,12 +612,8 @@ class ClerkMainWindow(QMainWindow):
             return
 
         def done(matches: dict[str, Any]) -> None:
-            current = self.case_view.context
-            if (
-                current is None
-                or current.ticket.ticket_no != ctx.ticket.ticket_no
-                or current.item != ctx.item
-            ):
+            current = self._still_serving(ctx)
+            if current is None:
                 return  # another citizen or item by now
             self.case_view.show_context(dataclasses.replace(current, licenses=matches))
             usable = sum(m.usable for m in matches.values())
@@ -656,12 +659,8 @@ class ClerkMainWindow(QMainWindow):
             return
 
         def done(offers: dict[str, ReuseOffer]) -> None:
-            current = self.case_view.context
-            if (
-                current is None
-                or current.ticket.ticket_no != ctx.ticket.ticket_no
-                or current.item != ctx.item
-            ):
+            current = self._still_serving(ctx)
+            if current is None:
                 return  # another citizen or item by now
             self.case_view.show_context(dataclasses.replace(current, reuse=offers))
             if offers:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from typing import Any
 
 from alembic import command
@@ -436,6 +437,29 @@ def test_a_case_is_picked_up_once(
     with sessions() as s:
         case = s.get(Case, case_no(1))
         assert case is not None and (case.picked_up_at, case.picked_up_by) == (local(DAY, 15), "张伟")
+
+
+def test_a_case_decided_and_picked_up_in_one_push_is_found_by_its_pick_up(
+    client: TestClient, window1: Counter, sessions: sessionmaker[Session]
+) -> None:
+    # An instant item decided and handed over while the counter was offline: both ops in one batch.
+    # The batch knows the case was absent when it began; the pick-up must still find it.
+    ops = [op("case_decided", case_payload(number)) for number in (case_no(1), case_no(2))]
+    ops += [
+        op("case_picked_up", picked_up(number, "张伟", local(DAY, 15))) for number in (case_no(1), case_no(2))
+    ]
+    # The session holds rows weakly; collecting cycles at every chance makes a dropped row certain.
+    thresholds = gc.get_threshold()
+    gc.set_threshold(1, 1, 1)
+    try:
+        results = push(client, window1, *ops)
+    finally:
+        gc.set_threshold(*thresholds)
+    assert [(r["status"], r["detail"]) for r in results] == [("applied", "")] * 4
+    with sessions() as s:
+        for number in (case_no(1), case_no(2)):
+            case = s.get(Case, number)
+            assert case is not None and case.picked_up_by == "张伟"
 
 
 def test_picking_up_an_unknown_case_is_rejected(client: TestClient, window1: Counter) -> None:
