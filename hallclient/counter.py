@@ -208,6 +208,22 @@ class OverdueEntry:
     stage: str = ""
 
 
+def _as_item_materials(
+    by_paper: Mapping[str, T], visit: Visit, item_code: str, rekey: Callable[[T, str], T]
+) -> dict[str, T]:
+    """What the visit's checklist holds per paper, keyed by one item's own material codes
+    (a shared paper stands for a material of each item that asks for it)."""
+    out: dict[str, T] = {}
+    for row in visit.materials:
+        value = by_paper.get(row.key)
+        if value is None:
+            continue
+        for code, material in row.uses:
+            if code == item_code:
+                out[material] = rekey(value, material)
+    return out
+
+
 @contextmanager
 def _platform(offline: str) -> Iterator[None]:
     """A step only the server can take: offline, or refused by it, said to the clerk in words."""
@@ -878,8 +894,9 @@ class Counter:
 
     def _visit_context(self, ctx: ServiceContext, visit: Visit) -> ServiceContext:
         checklist = visit.checklist_item()
-        licenses = {k: v for k, v in ctx.licenses.items() if any(m.code == k for m in checklist.materials)}
-        reuse = {k: v for k, v in ctx.reuse.items() if any(m.code == k for m in checklist.materials)}
+        codes = {m.code for m in checklist.materials}
+        licenses = {k: v for k, v in ctx.licenses.items() if k in codes}
+        reuse = {k: v for k, v in ctx.reuse.items() if k in codes}
         return ServiceContext(
             ticket=ctx.ticket,
             booking=ctx.booking,
@@ -891,22 +908,12 @@ class Counter:
 
     def _item_context(self, ctx: ServiceContext, visit: Visit, item: wire.ServiceItem) -> ServiceContext:
         """One item of the visit as a context of its own: its materials' licenses, the visit it belongs to."""
-        licenses: dict[str, LicenseMatch] = {}
-        for row in visit.materials:
-            match = ctx.licenses.get(row.key)
-            if match is None:
-                continue
-            for item_code, material in row.uses:
-                if item_code == item.code:
-                    licenses[material] = LicenseMatch(material, match.license, match.usable)
-        reuse: dict[str, ReuseOffer] = {}
-        for row in visit.materials:
-            offer = ctx.reuse.get(row.key)
-            if offer is None:
-                continue
-            for item_code, material in row.uses:
-                if item_code == item.code:
-                    reuse[material] = dataclasses.replace(offer, material_code=material)
+        licenses = _as_item_materials(
+            ctx.licenses, visit, item.code, lambda m, code: LicenseMatch(code, m.license, m.usable)
+        )
+        reuse = _as_item_materials(
+            ctx.reuse, visit, item.code, lambda o, code: dataclasses.replace(o, material_code=code)
+        )
         return ServiceContext(
             ticket=ctx.ticket, booking=ctx.booking, item=item, licenses=licenses, visit=visit, reuse=reuse
         )
