@@ -294,7 +294,7 @@ def _login_page(error: str = "", hall_code: str = "") -> str:
         "<p><label>密码 <input name='password' id='password' type='password' required"
         " autocomplete='current-password'></label></p>"
         "<p><label>动态口令 <input name='totp_code' id='totp_code' inputmode='numeric'"
-        " autocomplete='one-time-code' maxlength='8' placeholder='手机身份验证器上的 6 位数字'></label></p>"
+        " autocomplete='one-time-code' maxlength='8' placeholder='6 位数字'></label></p>"
         "<details><summary>手机不在身边？用备用码登录</summary>"
         "<p><label>备用码 <input name='recovery_code' id='recovery_code' autocomplete='off'"
         " placeholder='xxxx-xxxx-xxxx'></label></p></details>"
